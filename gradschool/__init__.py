@@ -1,0 +1,42 @@
+"""gradschool: a deep-learning framework written from scratch on NumPy, shaped like PyTorch.
+
+>>> import gradschool as gs
+>>> x = gs.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad
+tensor([2., 4., 6.])
+"""
+
+from . import autograd, backend
+from .autograd.function import Function
+from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend.device import cuda_is_available, device
+from .backend.dtype import (
+    bool_,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from .backend.dtype import bool_ as bool  # noqa: A001 - PyTorch's name
+from .backend.dtype import int as int  # noqa: A001, PLC0414
+from .backend.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .creation import *
+from .ops import *
+from .tensor import Tensor
+
+autograd.Function = Function
+
+__version__ = "0.1.0"

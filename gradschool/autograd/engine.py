@@ -1,0 +1,112 @@
+"""The reverse walk: backpropagation through the recorded graph (CS231n L4, CSC321 L6).
+
+Every op that needs a gradient leaves a ``Node`` behind. A node holds its ``next`` edges, one
+per input: the node that made that input, the leaf tensor itself (whose ``.grad`` receives
+the gradient), or ``None`` when the input needs no gradient. ``backward`` walks the nodes in
+reverse topological order with an explicit stack (no recursion, so a graph 100,000 ops deep
+is fine), hands each node the sum of the gradients flowing into it (upstream gradient), gets
+back one gradient per input (upstream x local gradient), and frees what the node saved once
+it has run unless ``retain_graph=True``.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from ..backend.device import get_array_module
+
+
+class Node:
+    """One recorded op in the graph. Subclasses implement ``backward`` on raw arrays."""
+
+    __slots__ = ("next", "needs_input_grad", "saved", "released", "_retained", "__weakref__")
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:  # pragma: no cover - abstract
+        raise TypeError(f"{type(self).__name__} defines no backward")
+
+    def name(self) -> str:
+        return f"{type(self).__name__}Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """PyTorch's view of the edges: (node or leaf tensor, 0) per input."""
+        return tuple((e, 0) for e in self.next)
+
+
+def retain(node: Node, tensor: Any) -> None:
+    """Make the walk store the gradient reaching ``node`` into the non-leaf ``tensor``."""
+    node._retained = weakref.ref(tensor)
+
+
+def _accumulate_leaf(leaf: Any, grad: Any) -> None:
+    if leaf.grad is None:
+        # a backward may hand one array to several inputs, so each leaf gets its own copy
+        # (which also turns NumPy scalars into arrays and casts to the leaf's dtype)
+        xp = get_array_module(leaf.data)
+        leaf.grad = leaf._wrap_grad(xp.array(grad, dtype=leaf.data.dtype))
+    else:
+        leaf.grad.data += grad
+
+
+def _store_retained(node: Node, grad: Any) -> None:
+    ref = getattr(node, "_retained", None)
+    tensor = ref() if ref is not None else None
+    if tensor is not None:
+        _accumulate_leaf(tensor, grad)
+
+
+_FREED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward(). Specify retain_graph=True if you need to backward through "
+    "the graph a second time."
+)
+
+
+def run_backward(root: Node, grad: Any, retain_graph: bool = False) -> None:
+    """Backpropagate ``grad`` (the gradient of the output ``root`` made) to every leaf."""
+    # 1. count, for every node, how many edges inside this graph point at it
+    pending: dict[Node, int] = {root: 0}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for edge in node.next:
+            if isinstance(edge, Node):
+                if edge in pending:
+                    pending[edge] += 1
+                else:
+                    pending[edge] = 1
+                    stack.append(edge)
+    # 2. run each node once all of its consumers have handed it their gradient
+    grads: dict[Node, Any] = {root: grad}
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        g = grads.pop(node, None)
+        if g is None:
+            in_grads: tuple[Any, ...] = (None,) * len(node.next)
+        else:
+            if node.released:
+                raise RuntimeError(_FREED)
+            if node._retained is not None:
+                _store_retained(node, g)
+            in_grads = node.backward(g)
+            if not retain_graph and node.saved is not None:
+                node.saved = None
+                node.released = True
+        for edge, ig in zip(node.next, in_grads, strict=True):
+            if edge is None:
+                continue
+            if isinstance(edge, Node):
+                if ig is not None:
+                    prev = grads.get(edge)
+                    grads[edge] = ig if prev is None else prev + ig
+                pending[edge] -= 1
+                if pending[edge] == 0:
+                    ready.append(edge)
+            elif ig is not None:
+                _accumulate_leaf(edge, ig)

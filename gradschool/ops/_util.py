@@ -1,0 +1,94 @@
+"""Helpers shared by the ops: dtype promotion, reducing broadcast gradients, dim checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..backend.dtype import result_type
+
+
+def promote(a: Any, b: Any) -> tuple[Any, Any]:
+    """Cast two operands (arrays or Python scalars) to the dtype PyTorch would compute in."""
+    ca, cb = a.__class__, b.__class__
+    if ca is np.ndarray:
+        if cb is np.ndarray:
+            if a.dtype is b.dtype:
+                return a, b
+        elif (cb is float or cb is int) and a.dtype.kind == "f":
+            return a, b  # a weak Python scalar keeps the tensor's float dtype (NEP 50)
+    elif cb is np.ndarray and (ca is float or ca is int) and b.dtype.kind == "f":
+        return a, b
+    return promote_all(a, b)
+
+
+def promote_all(*xs: Any) -> tuple[Any, ...]:
+    kinds = {
+        x.__class__ for x in xs if x.__class__ is np.ndarray or hasattr(x, "__cuda_array_interface__")
+    }
+    if len(kinds) > 1:
+        devices = sorted({"cpu" if k is np.ndarray else "cuda" for k in kinds})
+        raise RuntimeError(
+            "Expected all tensors to be on the same device, but found at least two devices, "
+            + " and ".join(devices)
+            + "!"
+        )
+    dt = result_type(*xs)
+    out = []
+    for x in xs:
+        if hasattr(x, "shape"):
+            out.append(x if x.dtype == dt else x.astype(dt))
+        elif isinstance(x, (bool, int, float)) or np.isscalar(x):
+            # a Python scalar stays weak (NEP 50) unless it must change kind
+            out.append(dt.type(x) if dt.kind != "b" else x)
+        else:
+            out.append(x)
+    return tuple(out)
+
+
+def sum_to(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum a broadcast gradient back down to ``shape`` (the reverse of broadcasting)."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and grad.shape[i + lead] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def grad_like(grad: Any, like: Any) -> Any:
+    """``grad`` reduced to the shape of ``like`` and cast to its dtype (None for constants)."""
+    shape = getattr(like, "shape", None)
+    if shape is None:
+        return None
+    if grad.shape != shape:
+        grad = sum_to(grad, shape)
+    if grad.dtype != like.dtype:
+        grad = grad.astype(like.dtype)
+    return grad
+
+
+def normalize_dim(dim: int, ndim: int, op: str) -> int:
+    """A dim in ``[-ndim, ndim)`` made non-negative (0-d tensors accept 0 and -1)."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
+    return dim % n
+
+
+def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
+    """``dim`` (None, an int, or a sequence of ints) as a sorted tuple of axes, None for all."""
+    if dim is None:
+        return None
+    if isinstance(dim, (int, np.integer)):
+        return (normalize_dim(int(dim), ndim, op),)
+    dims = tuple(normalize_dim(int(d), ndim, op) for d in dim)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
+    return tuple(sorted(dims)) if dims else None
