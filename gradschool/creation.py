@@ -60,7 +60,10 @@ def _infer_dtype(data: Any) -> np.dtype | None:
 
 
 def tensor(
-    data: Any, dtype: dtype | None = None, device: str | device | None = None, requires_grad: bool = False
+    data: Any,
+    dtype: dtype | None = None,
+    device: str | device | None = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays or tensors).
 
@@ -75,7 +78,9 @@ def tensor(
         xp = get_array_module(data)
         array = xp.array(data, copy=True)
         if array.dtype == object or array.dtype.kind in "USV":
-            raise TypeError(f"tensor: could not infer a numeric dtype from {type(data).__name__} data")
+            raise TypeError(
+                f"tensor: could not infer a numeric dtype from {type(data).__name__} data"
+            )
         inferred = _infer_dtype(data) if xp is np else None
         if dtype is None and inferred is not None:
             array = array.astype(inferred)
@@ -99,28 +104,43 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(array)
 
 
-def _filled(fill: str, size: tuple[Any, ...], dtype_: Any, device_: Any, requires_grad: bool, op: str) -> Tensor:
+def _filled(
+    fill: str, size: tuple[Any, ...], dtype_: Any, device_: Any, requires_grad: bool, op: str
+) -> Tensor:
     xp = array_module(device_ or "cpu")
     array = getattr(xp, fill)(_size(size, op), dtype=_float(dtype_))
     return _finish(array, None, None, requires_grad)
 
 
-def zeros(*size: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(
+    *size: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
     return _filled("zeros", size, dtype, device, requires_grad, "zeros")
 
 
-def ones(*size: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(
+    *size: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor of ones."""
     return _filled("ones", size, dtype, device, requires_grad, "ones")
 
 
-def empty(*size: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(
+    *size: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """An uninitialised tensor (its values are whatever memory held)."""
     return _filled("empty", size, dtype, device, requires_grad, "empty")
 
 
-def full(size: Any, fill_value: Any, *, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def full(
+    size: Any,
+    fill_value: Any,
+    *,
+    dtype: dtype | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A tensor filled with ``fill_value``; the dtype follows the value's kind, as in PyTorch."""
     if dtype is None:
         kind = type(fill_value)
@@ -128,11 +148,21 @@ def full(size: Any, fill_value: Any, *, dtype: dtype | None = None, device: Any 
     else:
         dtype_np = to_numpy_dtype(dtype)
     xp = array_module(device or "cpu")
-    array = xp.full(_size((size,) if isinstance(size, int) else tuple(size), "full"), fill_value, dtype=dtype_np)
+    array = xp.full(
+        _size((size,) if isinstance(size, int) else tuple(size), "full"), fill_value, dtype=dtype_np
+    )
     return _finish(array, None, None, requires_grad)
 
 
-def arange(start: float, end: float | None = None, step: float = 1, *, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    *,
+    dtype: dtype | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Values from ``start`` (inclusive) to ``end`` (exclusive) by ``step``."""
     if end is None:
         start, end = 0, start
@@ -145,11 +175,23 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: dt
         dtype_np = to_numpy_dtype(dtype)
     xp = array_module(device or "cpu")
     n = max(int(np.ceil((end - start) / step)), 0)
-    array = (xp.arange(n, dtype=np.float64) * step + start).astype(dtype_np) if dtype_np.kind == "f" else xp.arange(start, end, step, dtype=dtype_np)
+    array = (
+        (xp.arange(n, dtype=np.float64) * step + start).astype(dtype_np)
+        if dtype_np.kind == "f"
+        else xp.arange(start, end, step, dtype=dtype_np)
+    )
     return _finish(array, None, None, requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, *, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    *,
+    dtype: dtype | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     if steps < 0:
         raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
@@ -157,27 +199,58 @@ def linspace(start: float, end: float, steps: int, *, dtype: dtype | None = None
     return _finish(xp.linspace(start, end, steps).astype(_float(dtype)), None, None, requires_grad)
 
 
-def eye(n: int, m: int | None = None, *, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int,
+    m: int | None = None,
+    *,
+    dtype: dtype | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """The n x m identity matrix."""
     xp = array_module(device or "cpu")
     return _finish(xp.eye(n, m, dtype=_float(dtype)), None, None, requires_grad)
 
 
-def rand(*size: Any, generator: Generator | None = None, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(
+    *size: Any,
+    generator: Generator | None = None,
+    dtype: dtype | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Uniform samples on [0, 1)."""
     npd = _float(dtype)
-    array = rng_of(generator).random(_size(size, "rand"), dtype=npd if npd in (np.float32, np.float64) else np.float64)
+    array = rng_of(generator).random(
+        _size(size, "rand"), dtype=npd if npd in (np.float32, np.float64) else np.float64
+    )
     return _finish(array, npd, device, requires_grad)
 
 
-def randn(*size: Any, generator: Generator | None = None, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(
+    *size: Any,
+    generator: Generator | None = None,
+    dtype: dtype | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Standard normal samples."""
     npd = _float(dtype)
-    array = rng_of(generator).standard_normal(_size(size, "randn"), dtype=npd if npd in (np.float32, np.float64) else np.float64)
+    array = rng_of(generator).standard_normal(
+        _size(size, "randn"), dtype=npd if npd in (np.float32, np.float64) else np.float64
+    )
     return _finish(array, npd, device, requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: Size = (), *, generator: Generator | None = None, dtype: dtype | None = None, device: Any = None) -> Tensor:
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Size = (),
+    *,
+    generator: Generator | None = None,
+    dtype: dtype | None = None,
+    device: Any = None,
+) -> Tensor:
     """Uniform integers in ``[low, high)``: ``randint(10, (3,))`` or ``randint(2, 10, (3,))``."""
     if high is None:
         low, high = 0, low
@@ -189,19 +262,36 @@ def randint(low: int, high: int | None = None, size: Size = (), *, generator: Ge
     return _finish(array, dtype, device, False)
 
 
-def randperm(n: int, *, generator: Generator | None = None, dtype: dtype | None = None, device: Any = None) -> Tensor:
+def randperm(
+    n: int, *, generator: Generator | None = None, dtype: dtype | None = None, device: Any = None
+) -> Tensor:
     """A random permutation of ``0 .. n-1``."""
     return _finish(rng_of(generator).permutation(n).astype(np.int64), dtype, device, False)
 
 
-def normal(mean: float, std: float, size: Size, *, generator: Generator | None = None, dtype: dtype | None = None, device: Any = None) -> Tensor:
+def normal(
+    mean: float,
+    std: float,
+    size: Size,
+    *,
+    generator: Generator | None = None,
+    dtype: dtype | None = None,
+    device: Any = None,
+) -> Tensor:
     """Normal samples with the given mean and standard deviation."""
     array = rng_of(generator).normal(mean, std, _size(tuple(size), "normal"))
     return _finish(array, _float(dtype), device, False)
 
 
 def _like(fn: Any, name: str) -> Any:
-    def like(input: Tensor, *, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:  # noqa: A002
+    def like(
+        input: Tensor,
+        *,
+        dtype: dtype | None = None,
+        device: Any = None,
+        requires_grad: bool = False,
+        **kw: Any,
+    ) -> Tensor:  # noqa: A002
         return fn(
             *input.shape,
             **kw,
@@ -222,18 +312,63 @@ rand_like = _like(rand, "rand_like")
 randn_like = _like(randn, "randn_like")
 
 
-def full_like(input: Tensor, fill_value: Any, *, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def full_like(
+    input: Tensor,
+    fill_value: Any,
+    *,
+    dtype: dtype | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:  # noqa: A002
     """``full`` with the shape, dtype and device of ``input``."""
-    return full(input.shape, fill_value, dtype=dtype or from_numpy_dtype(input.data.dtype), device=device or input.device, requires_grad=requires_grad)
+    return full(
+        input.shape,
+        fill_value,
+        dtype=dtype or from_numpy_dtype(input.data.dtype),
+        device=device or input.device,
+        requires_grad=requires_grad,
+    )
 
 
-def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: dtype | None = None, device: Any = None) -> Tensor:  # noqa: A002
+def randint_like(
+    input: Tensor,
+    low: int,
+    high: int | None = None,
+    *,
+    dtype: dtype | None = None,
+    device: Any = None,
+) -> Tensor:  # noqa: A002
     """``randint`` with the shape of ``input``."""
-    return randint(low, high, input.shape, dtype=dtype or from_numpy_dtype(input.data.dtype), device=device or input.device)
+    return randint(
+        low,
+        high,
+        input.shape,
+        dtype=dtype or from_numpy_dtype(input.data.dtype),
+        device=device or input.device,
+    )
 
 
 __all__ = [
-    "arange", "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
-    "linspace", "normal", "ones", "ones_like", "rand", "rand_like", "randint", "randint_like",
-    "randn", "randn_like", "randperm", "tensor", "zeros", "zeros_like",
+    "arange",
+    "as_tensor",
+    "empty",
+    "empty_like",
+    "eye",
+    "from_numpy",
+    "full",
+    "full_like",
+    "linspace",
+    "normal",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randint_like",
+    "randn",
+    "randn_like",
+    "randperm",
+    "tensor",
+    "zeros",
+    "zeros_like",
 ]

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from .autograd import engine
-from .autograd.grad_mode import state as _grad_state
 from .backend.device import device, device_of, get_array_module, to_device
 from .backend.dtype import dtype, from_numpy_dtype, get_default_dtype
 
@@ -32,7 +31,9 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):
             data = data.data
-        if not hasattr(data, "__array_interface__") and not hasattr(data, "__cuda_array_interface__"):
+        if not hasattr(data, "__array_interface__") and not hasattr(
+            data, "__cuda_array_interface__"
+        ):
             data = np.asarray(data)
             if data.dtype == np.float64:
                 data = data.astype(get_default_dtype().np)
@@ -72,8 +73,7 @@ class Tensor:
             )
         if flag and self.data.dtype.kind not in "fc":
             raise RuntimeError(
-                "only Tensors of floating point dtype can require gradients, "
-                f"got {self.dtype!r}"
+                f"only Tensors of floating point dtype can require gradients, got {self.dtype!r}"
             )
         self._requires_grad = bool(flag)
 
@@ -109,7 +109,9 @@ class Tensor:
         ``gradient`` is d(something)/d(self), needed when self is not a scalar.
         """
         if not self._requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn"
+            )
         if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
@@ -170,7 +172,11 @@ class Tensor:
         return bool(self.data.flags.c_contiguous)
 
     def data_ptr(self) -> int:
-        return int(self.data.__array_interface__["data"][0]) if isinstance(self.data, np.ndarray) else int(self.data.data.ptr)
+        return (
+            int(self.data.__array_interface__["data"][0])
+            if isinstance(self.data, np.ndarray)
+            else int(self.data.data.ptr)
+        )
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -199,7 +205,9 @@ class Tensor:
             raise RuntimeError(
                 f"a Tensor with {self.data.size} elements cannot be converted to Scalar"
             )
-        return self.data.reshape(()).item() if isinstance(self.data, np.ndarray) else self.data.item()
+        return (
+            self.data.reshape(()).item() if isinstance(self.data, np.ndarray) else self.data.item()
+        )
 
     def tolist(self) -> Any:
         """The data as (nested) Python lists."""
@@ -242,16 +250,25 @@ def _format_data(data: np.ndarray) -> str:
     if data.dtype.kind == "f":
         finite = data[np.isfinite(data)]
         integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
-        big = finite.size and (np.abs(finite).max() >= 1e8 or (0 < np.abs(finite[finite != 0]).min(initial=1) < 1e-4))
+        big = finite.size and (
+            np.abs(finite).max() >= 1e8 or (0 < np.abs(finite[finite != 0]).min(initial=1) < 1e-4)
+        )
         if big:
             fmt = {"float_kind": lambda v: f"{v:.4e}"}
         elif integral:
             fmt = {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}
         else:
             fmt = {"float_kind": lambda v: f"{v:.4f}"}
-        return np.array2string(data, separator=", ", formatter=fmt, prefix="tensor(", threshold=1000, edgeitems=3)
+        return np.array2string(
+            data, separator=", ", formatter=fmt, prefix="tensor(", threshold=1000, edgeitems=3
+        )
     if data.dtype.kind == "b":
-        return np.array2string(data, separator=", ", prefix="tensor(", formatter={"bool": lambda v: "True" if v else "False"})
+        return np.array2string(
+            data,
+            separator=", ",
+            prefix="tensor(",
+            formatter={"bool": lambda v: "True" if v else "False"},
+        )
     return np.array2string(data, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
 
 
@@ -267,7 +284,9 @@ def format_tensor(t: Tensor) -> str:
         extras.append(f"size={tuple(data.shape)}")
     if t.device.type != "cpu":
         extras.append(f"device='{t.device}'")
-    if data.dtype not in _SHOWN_DTYPES or (data.dtype == np.float32 and get_default_dtype().np != np.float32):
+    if data.dtype not in _SHOWN_DTYPES or (
+        data.dtype == np.float32 and get_default_dtype().np != np.float32
+    ):
         extras.append(f"dtype={from_numpy_dtype(data.dtype)!r}")
     if t.grad_fn is not None:
         extras.append(f"grad_fn=<{t.grad_fn.name()}>")

@@ -78,10 +78,17 @@ def _weights(fn: Callable[..., Any], inputs: list[Any], seed: int) -> list[np.nd
 def _scalar(fn: Callable[..., Any], inputs: list[Any], weights: list[np.ndarray]) -> float:
     with no_grad():
         outs = _outputs(fn(*inputs))
-    return float(sum(np.sum(np.asarray(o.data, dtype=np.float64) * w) for o, w in zip(outs, weights, strict=True)))
+    return float(
+        sum(
+            np.sum(np.asarray(o.data, dtype=np.float64) * w)
+            for o, w in zip(outs, weights, strict=True)
+        )
+    )
 
 
-def _analytic(fn: Callable[..., Any], inputs: list[Any], weights: list[np.ndarray]) -> list[np.ndarray]:
+def _analytic(
+    fn: Callable[..., Any], inputs: list[Any], weights: list[np.ndarray]
+) -> list[np.ndarray]:
     checked = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     for x in checked:
         x.grad = None
@@ -89,7 +96,10 @@ def _analytic(fn: Callable[..., Any], inputs: list[Any], weights: list[np.ndarra
     for o, w in zip(outs, weights, strict=True):
         if o.requires_grad:
             o.backward(Tensor._make(w.astype(o.data.dtype)), retain_graph=True)
-    return [np.zeros(x.shape) if x.grad is None else np.asarray(x.grad.data, dtype=np.float64) for x in checked]
+    return [
+        np.zeros(x.shape) if x.grad is None else np.asarray(x.grad.data, dtype=np.float64)
+        for x in checked
+    ]
 
 
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:

@@ -79,7 +79,9 @@ def test_backward_matches_torch(spec: OpSpec, dtype: str, data) -> None:
         t.backward(torch.tensor(g), retain_graph=True)
     for i, (a, b) in enumerate(zip(gs_leaves, th_leaves, strict=True)):
         if b.grad is None:
-            assert a.grad is None or not np.any(a.grad.numpy()), f"{spec.name}: grad of input {i} should be None"
+            assert a.grad is None or not np.any(a.grad.numpy()), (
+                f"{spec.name}: grad of input {i} should be None"
+            )
             continue
         assert a.grad is not None, f"{spec.name}: input {i} got no gradient"
         _compare(a.grad, b.grad, f"{spec.name} grad of input {i}", **_tol(spec, dtype))

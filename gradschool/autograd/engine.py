@@ -98,7 +98,8 @@ def run_backward(root: Node, grad: Any, retain_graph: bool = False) -> None:
             if not retain_graph and node.saved is not None:
                 node.saved = None
                 node.released = True
-        for edge, ig in zip(node.next, in_grads, strict=True):
+        # trailing constant (non-tensor) inputs may have no entry in in_grads
+        for edge, ig in zip(node.next, in_grads):  # noqa: B905
             if edge is None:
                 continue
             if isinstance(edge, Node):

@@ -68,7 +68,9 @@ def _import_cupy() -> types.ModuleType:
             if cupy.cuda.runtime.getDeviceCount() == 0:
                 raise RuntimeError("no CUDA device found")
         except Exception as err:  # cupy raises its own CUDARuntimeError
-            raise RuntimeError(f"device 'cuda': CuPy is installed but no GPU is usable ({err})") from err
+            raise RuntimeError(
+                f"device 'cuda': CuPy is installed but no GPU is usable ({err})"
+            ) from err
         _cupy = cupy
     return _cupy
 

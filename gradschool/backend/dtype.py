@@ -59,7 +59,9 @@ def from_numpy_dtype(np_dtype: Any) -> dtype:
         return _FROM_NUMPY[np.dtype(np_dtype)]
     except (KeyError, TypeError):
         supported = ", ".join(d.name for d in ALL)
-        raise TypeError(f"unsupported dtype {np_dtype!r}; gradschool supports {supported}") from None
+        raise TypeError(
+            f"unsupported dtype {np_dtype!r}; gradschool supports {supported}"
+        ) from None
 
 
 def to_numpy_dtype(d: Any) -> np.dtype:
@@ -103,6 +105,18 @@ def _scalar_category(x: Any) -> int:
     return 2
 
 
+def promote_types(*dtypes: np.dtype) -> np.dtype:
+    """PyTorch's ``promote_types``: a higher category wins outright (int64 + float32 is
+    float32); within one category NumPy's widening applies."""
+    out = dtypes[0]
+    for d in dtypes[1:]:
+        if d is out:
+            continue
+        ca, cb = _category(out), _category(d)
+        out = out if ca > cb else d if cb > ca else np.result_type(out, d)
+    return out
+
+
 def result_type(*operands: Any) -> np.dtype:
     """The NumPy dtype PyTorch would give an op on these operands.
 
@@ -121,8 +135,8 @@ def result_type(*operands: Any) -> np.dtype:
             zeros.append(x.dtype)
     result: np.dtype | None = None
     groups = (
-        np.result_type(*dims) if dims else None,
-        np.result_type(*zeros) if zeros else None,
+        promote_types(*dims) if dims else None,
+        promote_types(*zeros) if zeros else None,
         _SCALAR_DTYPES[max(map(_scalar_category, scalars))]() if scalars else None,
     )
     for g in groups:

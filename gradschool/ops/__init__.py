@@ -1,12 +1,14 @@
 """The differentiable primitives, one module per family; everything else is built from them."""
 
 from . import arithmetic, convert, index, linalg, methods, reduce, shape, softmax
-from .arithmetic import *  # noqa: F403
-from .convert import clone, contiguous, to, type_as
-from .index import *  # noqa: F403
-from .linalg import *  # noqa: F403
-from .reduce import *  # noqa: F403
-from .shape import *  # noqa: F403
-from .softmax import *  # noqa: F403
 
+# bind before the star imports below shadow module names (``softmax`` the function)
 methods.bind(arithmetic, convert, shape, reduce, softmax, index, linalg)
+
+from .arithmetic import *  # noqa: E402, F403
+from .convert import clone, contiguous, to, type_as  # noqa: E402
+from .index import *  # noqa: E402, F403
+from .linalg import *  # noqa: E402, F403
+from .reduce import *  # noqa: E402, F403
+from .shape import *  # noqa: E402, F403
+from .softmax import *  # noqa: E402, F403

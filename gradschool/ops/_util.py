@@ -25,7 +25,9 @@ def promote(a: Any, b: Any) -> tuple[Any, Any]:
 
 def promote_all(*xs: Any) -> tuple[Any, ...]:
     kinds = {
-        x.__class__ for x in xs if x.__class__ is np.ndarray or hasattr(x, "__cuda_array_interface__")
+        x.__class__
+        for x in xs
+        if x.__class__ is np.ndarray or hasattr(x, "__cuda_array_interface__")
     }
     if len(kinds) > 1:
         devices = sorted({"cpu" if k is np.ndarray else "cuda" for k in kinds})

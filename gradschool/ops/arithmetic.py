@@ -18,7 +18,6 @@ from ..backend.dtype import get_default_dtype
 from ..tensor import Tensor
 from ._util import grad_like, promote, promote_all
 
-
 __all__ = [
     "add",
     "sub",
@@ -69,6 +68,7 @@ __all__ = [
     "equal",
     "allclose",
 ]
+
 
 def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
@@ -159,7 +159,8 @@ class Maximum(Function):
         return get_array_module(a).maximum(a, b)
 
     def backward(self, g: Any) -> tuple[Any, Any]:
-        return _tie_split(g, *self.saved, self.needs_input_grad)
+        a, b = self.saved
+        return _tie_split(g, a, b, a > b, self.needs_input_grad)
 
 
 class Minimum(Function):
@@ -170,15 +171,14 @@ class Minimum(Function):
 
     def backward(self, g: Any) -> tuple[Any, Any]:
         a, b = self.saved
-        return _tie_split(g, b, a, self.needs_input_grad)
+        return _tie_split(g, a, b, a < b, self.needs_input_grad)
 
 
-def _tie_split(g: Any, win: Any, lose: Any, needs: tuple[bool, ...]) -> tuple[Any, Any]:
-    """Gradient of max(win, lose): to the larger input, split evenly on ties (as PyTorch)."""
-    share = (win > lose) + 0.5 * (win == lose)
-    share = share.astype(g.dtype)
-    ga = grad_like(g * share, win) if needs[0] else None
-    gb = grad_like(g * (1 - share), lose) if needs[1] else None
+def _tie_split(g: Any, a: Any, b: Any, a_wins: Any, needs: tuple[bool, ...]) -> tuple[Any, Any]:
+    """Gradient of max/min: all to the winning input, split evenly on ties (as PyTorch)."""
+    share = (a_wins + 0.5 * (a == b)).astype(g.dtype)
+    ga = grad_like(g * share, a) if needs[0] else None
+    gb = grad_like(g * (1 - share), b) if needs[1] else None
     return ga, gb
 
 
@@ -502,7 +502,11 @@ eq.__doc__ = "Elementwise ``==`` as a bool tensor."
 
 def _elementwise_no_grad(name: str, doc: str) -> Any:
     def op(input: Tensor) -> Tensor:  # noqa: A002
-        return Tensor._make(get_array_module(input.data).asarray(getattr(get_array_module(input.data), name)(input.data)))
+        return Tensor._make(
+            get_array_module(input.data).asarray(
+                getattr(get_array_module(input.data), name)(input.data)
+            )
+        )
 
     op.__name__ = name
     op.__doc__ = doc

@@ -16,7 +16,6 @@ from ..backend.device import get_array_module
 from ..tensor import Tensor
 from ._util import normalize_dim, normalize_dims, promote_all, sum_to
 
-
 __all__ = [
     "reshape",
     "view",
@@ -47,6 +46,7 @@ __all__ = [
     "flip",
 ]
 
+
 def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
@@ -59,7 +59,9 @@ class Reshape(Function):
         if shape.count(-1) > 1 or any(s < -1 for s in shape):
             raise ValueError(f"reshape: invalid shape {list(shape)}")
         known = math.prod(s for s in shape if s != -1)
-        if (-1 in shape and (known == 0 or x.size % known)) or (-1 not in shape and known != x.size):
+        if (-1 in shape and (known == 0 or x.size % known)) or (
+            -1 not in shape and known != x.size
+        ):
             raise ValueError(f"reshape: shape {list(shape)} is invalid for input of size {x.size}")
         return x.reshape(shape)
 
@@ -115,24 +117,34 @@ class Repeat(Function):
 
 class Cat(Function):
     def forward(self, *xs: Any, dim: int = 0) -> Any:
-        xs = promote_all(*xs) if len({x.dtype for x in xs}) > 1 or len({x.__class__ for x in xs}) > 1 else xs
+        if len({x.dtype for x in xs}) > 1 or len({x.__class__ for x in xs}) > 1:
+            xs = promote_all(*xs)
+        # PyTorch skips 1-d empty tensors in cat (a legacy rule): they get an empty gradient
+        self.legacy = [x.ndim == 1 and x.shape[0] == 0 and len(xs) > 1 for x in xs]
+        parts = [x for x, skip in zip(xs, self.legacy, strict=True) if not skip] or xs[:1]
         self.dim = dim
-        self.sizes = [x.shape[dim] for x in xs]
-        return get_array_module(xs[0]).concatenate(xs, axis=dim)
+        self.sizes = [x.shape[dim] for x in parts]
+        return get_array_module(xs[0]).concatenate(parts, axis=dim)
 
     def backward(self, g: Any) -> tuple[Any, ...]:
-        out, start = [], 0
+        pieces, start = [], 0
         index = [slice(None)] * g.ndim
         for size in self.sizes:
             index[self.dim] = slice(start, start + size)
-            out.append(g[tuple(index)])
+            pieces.append(g[tuple(index)])
             start += size
-        return tuple(out)
+        it = iter(pieces)
+        xp = get_array_module(g)
+        return tuple(xp.zeros(0, dtype=g.dtype) if skip else next(it) for skip in self.legacy)
 
 
 class Stack(Function):
     def forward(self, *xs: Any, dim: int = 0) -> Any:
-        xs = promote_all(*xs) if len({x.dtype for x in xs}) > 1 or len({x.__class__ for x in xs}) > 1 else xs
+        xs = (
+            promote_all(*xs)
+            if len({x.dtype for x in xs}) > 1 or len({x.__class__ for x in xs}) > 1
+            else xs
+        )
         self.dim = dim
         return get_array_module(xs[0]).stack(xs, axis=dim)
 
@@ -222,7 +234,9 @@ def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
     dims = _shape_arg(dims)
     nd = input.data.ndim
     if len(dims) != nd:
-        raise ValueError(f"permute: expected {nd} dims for a {nd}-d tensor, got {len(dims)}: {dims}")
+        raise ValueError(
+            f"permute: expected {nd} dims for a {nd}-d tensor, got {len(dims)}: {dims}"
+        )
     return Permute.apply(input, tuple(normalize_dim(d, nd, "permute") for d in dims))
 
 
@@ -243,7 +257,9 @@ swapaxes = swapdims = transpose
 def t(input: Tensor) -> Tensor:  # noqa: A002
     """Transpose a tensor of at most 2 dimensions."""
     if input.data.ndim > 2:
-        raise ValueError(f"t: expects a tensor with <= 2 dimensions, but self is {input.data.ndim}D")
+        raise ValueError(
+            f"t: expects a tensor with <= 2 dimensions, but self is {input.data.ndim}D"
+        )
     return transpose(input, 0, -1) if input.data.ndim == 2 else input
 
 
@@ -271,7 +287,9 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
         own = shape[i - lead] if i >= lead else None
         if s == -1:
             if own is None:
-                raise ValueError(f"expand: -1 is not allowed in a leading, non-existing dimension {i}")
+                raise ValueError(
+                    f"expand: -1 is not allowed in a leading, non-existing dimension {i}"
+                )
             s = own
         if own is not None and own != 1 and own != s:
             raise ValueError(
@@ -308,13 +326,13 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of Tensors")
-    # PyTorch skips 1-d empty tensors in cat (a legacy rule kept for compatibility)
-    nonempty = [x for x in tensors if not (x.data.ndim == 1 and x.data.shape[0] == 0)]
-    tensors = nonempty or tensors[:1]
-    ref = tensors[0].data.shape
+    legacy = [x.data.ndim == 1 and x.data.shape[0] == 0 for x in tensors]
+    ref = next((x.data.shape for x, skip in zip(tensors, legacy, strict=True) if not skip), (0,))
     d = normalize_dim(dim, len(ref), "cat")
     for i, x in enumerate(tensors):
         s = x.data.shape
+        if legacy[i]:
+            continue
         if len(s) != len(ref) or s[:d] + s[d + 1 :] != ref[:d] + ref[d + 1 :]:
             raise ValueError(
                 f"cat: sizes of tensors must match except in dimension {d}; tensor 0 has shape "
@@ -348,11 +366,15 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:  # noqa:
     if start < 0:
         start += size
     if not (0 <= start and length >= 0 and start + length <= size):
-        raise ValueError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size})")
+        raise ValueError(
+            f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size})"
+        )
     return Narrow.apply(input, d, start, length)
 
 
-def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+def split(
+    tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0
+) -> tuple[Tensor, ...]:
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
     d = normalize_dim(dim, tensor.data.ndim, "split")
     size = tensor.data.shape[d]
@@ -380,7 +402,9 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # no
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be greater than 0, got {chunks}")
     size = input.data.shape[normalize_dim(dim, input.data.ndim, "chunk")]
-    return split(input, max(-(-size // chunks), 1), dim)
+    if size == 0:
+        return split(input, [0] * chunks, dim)  # PyTorch gives ``chunks`` empty pieces
+    return split(input, -(-size // chunks), dim)
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002

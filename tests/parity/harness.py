@@ -52,16 +52,27 @@ class OpSpec:
 
 # ---------------------------------------------------------------- samplers' building blocks
 def shapes(min_dims: int = 0, max_dims: int = 4, min_side: int = 0, max_side: int = 4) -> Any:
-    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+    return hnp.array_shapes(
+        min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+    )
 
 
-def broadcastable(n: int = 2, min_dims: int = 0, max_dims: int = 4, min_side: int = 0, max_side: int = 4) -> Any:
+def broadcastable(
+    n: int = 2, min_dims: int = 0, max_dims: int = 4, min_side: int = 0, max_side: int = 4
+) -> Any:
     return hnp.mutually_broadcastable_shapes(
         num_shapes=n, min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
     )
 
 
-def values(draw: Any, shape: tuple[int, ...], low: float = -2.0, high: float = 2.0, *, away_from_zero: float = 0.0) -> np.ndarray:
+def values(
+    draw: Any,
+    shape: tuple[int, ...],
+    low: float = -2.0,
+    high: float = 2.0,
+    *,
+    away_from_zero: float = 0.0,
+) -> np.ndarray:
     """Random float64 values in [low, high), optionally kept ``away_from_zero`` (for 1/x, kinks)."""
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     x = rng.uniform(low, high, size=shape)
@@ -83,10 +94,13 @@ def integers(draw: Any, shape: tuple[int, ...], low: int, high: int) -> np.ndarr
 
 
 # ---------------------------------------------------------------- running a spec
-def to_library(sample: Sample, lib: str, dtype: str, requires_grad: bool) -> tuple[list[Any], list[Any]]:
+def to_library(
+    sample: Sample, lib: str, dtype: str, requires_grad: bool
+) -> tuple[list[Any], list[Any]]:
     """Turn a sample into arguments for gradschool or torch; returns (args, grad_leaves)."""
-    import gradschool as gs
     import torch
+
+    import gradschool as gs
 
     leaves: list[Any] = []
 
@@ -103,7 +117,11 @@ def to_library(sample: Sample, lib: str, dtype: str, requires_grad: bool) -> tup
             if t.requires_grad:
                 leaves.append(t)
             return t
-        if isinstance(a, (list, tuple)) and a and all(isinstance(x, (np.ndarray, Const)) for x in a):
+        if (
+            isinstance(a, (list, tuple))
+            and a
+            and all(isinstance(x, (np.ndarray, Const)) for x in a)
+        ):
             return type(a)(convert(x) for x in a)
         return a
 

@@ -12,7 +12,12 @@ from .harness import Const, OpSpec, Sample, broadcastable, shapes, values
 def binary(low: float = -2.0, high: float = 2.0, away_a: float = 0.0, away_b: float = 0.0):
     def sample(draw):
         (sa, sb), _ = draw(broadcastable(2))
-        return Sample([values(draw, sa, low, high, away_from_zero=away_a), values(draw, sb, low, high, away_from_zero=away_b)])
+        return Sample(
+            [
+                values(draw, sa, low, high, away_from_zero=away_a),
+                values(draw, sb, low, high, away_from_zero=away_b),
+            ]
+        )
 
     return sample
 
@@ -51,7 +56,12 @@ def op(name, gs_fn, torch_fn, sample, **kw):
 
 SPECS = [
     op("add", lambda a, b: a + b, lambda a, b: a + b, binary()),
-    op("add_alpha", lambda a, b: gs.add(a, b, alpha=2.5), lambda a, b: torch.add(a, b, alpha=2.5), binary()),
+    op(
+        "add_alpha",
+        lambda a, b: gs.add(a, b, alpha=2.5),
+        lambda a, b: torch.add(a, b, alpha=2.5),
+        binary(),
+    ),
     op("radd_scalar", lambda a, s: s + a, lambda a, s: s + a, with_scalar(1.5)),
     op("sub", lambda a, b: a - b, lambda a, b: a - b, binary()),
     op("rsub_scalar", lambda a, s: s - a, lambda a, s: s - a, with_scalar(3.0)),
@@ -61,7 +71,12 @@ SPECS = [
     op("rdiv_scalar", lambda a, s: s / a, lambda a, s: s / a, with_scalar(2.0, away=0.5)),
     op("pow_tensor", lambda a, b: a**b, lambda a, b: a**b, binary(0.2, 2.0)),
     op("pow_scalar", lambda a, s: a**s, lambda a, s: a**s, with_scalar(3.0)),
-    op("pow_frac", lambda a, s: gs.pow(a, s), lambda a, s: torch.pow(a, s), with_scalar(0.5, 0.2, 2.0)),
+    op(
+        "pow_frac",
+        lambda a, s: gs.pow(a, s),
+        lambda a, s: torch.pow(a, s),
+        with_scalar(0.5, 0.2, 2.0),
+    ),
     op("rpow_scalar", lambda a, s: s**a, lambda a, s: s**a, with_scalar(1.7)),
     op("neg", lambda a: -a, lambda a: -a, unary()),
     op("abs", gs.abs, torch.abs, unary(away=0.05)),
@@ -78,7 +93,12 @@ SPECS = [
     op("sigmoid", gs.sigmoid, torch.sigmoid, unary(-6, 6)),
     op("sigmoid_extreme", gs.sigmoid, torch.sigmoid, unary(-1e4, 1e4), gradcheck=False),
     op("relu", gs.relu, torch.relu, unary(away=0.05)),
-    op("clamp", lambda a: gs.clamp(a, -0.5, 0.7), lambda a: torch.clamp(a, -0.5, 0.7), unary(away=0.0)),
+    op(
+        "clamp",
+        lambda a: gs.clamp(a, -0.5, 0.7),
+        lambda a: torch.clamp(a, -0.5, 0.7),
+        unary(away=0.0),
+    ),
     op("clamp_min", lambda a: a.clamp(min=0.3), lambda a: a.clamp(min=0.3), unary()),
     op("clamp_max", lambda a: a.clamp(max=0.3), lambda a: a.clamp(max=0.3), unary()),
     op("maximum", gs.maximum, torch.maximum, binary()),
@@ -92,8 +112,26 @@ SPECS = [
     op("le", lambda a, b: a <= b, lambda a, b: a <= b, binary(), grad=False),
     op("gt", lambda a, b: a > b, lambda a, b: a > b, binary(), grad=False),
     op("ge", lambda a, b: a >= b, lambda a, b: a >= b, binary(), grad=False),
-    op("logical_and", lambda a, b: (a > 0) & (b > 0), lambda a, b: (a > 0) & (b > 0), binary(), grad=False),
-    op("logical_or", lambda a, b: (a > 0) | (b > 0), lambda a, b: (a > 0) | (b > 0), binary(), grad=False),
-    op("logical_xor", lambda a, b: gs.logical_xor(a > 0, b > 0), lambda a, b: torch.logical_xor(a > 0, b > 0), binary(), grad=False),
+    op(
+        "logical_and",
+        lambda a, b: (a > 0) & (b > 0),
+        lambda a, b: (a > 0) & (b > 0),
+        binary(),
+        grad=False,
+    ),
+    op(
+        "logical_or",
+        lambda a, b: (a > 0) | (b > 0),
+        lambda a, b: (a > 0) | (b > 0),
+        binary(),
+        grad=False,
+    ),
+    op(
+        "logical_xor",
+        lambda a, b: gs.logical_xor(a > 0, b > 0),
+        lambda a, b: torch.logical_xor(a > 0, b > 0),
+        binary(),
+        grad=False,
+    ),
     op("logical_not", lambda a: ~(a > 0), lambda a: ~(a > 0), unary(), grad=False),
 ]

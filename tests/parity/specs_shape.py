@@ -104,24 +104,47 @@ def squeeze_shape(draw):
 
 
 SPECS = [
-    OpSpec("reshape", lambda x, s: x.reshape(s), lambda x, s: x.reshape(s), with_dims(reshape_args, 0)),
+    OpSpec(
+        "reshape", lambda x, s: x.reshape(s), lambda x, s: x.reshape(s), with_dims(reshape_args, 0)
+    ),
     OpSpec("view", lambda x, s: x.view(*s), lambda x, s: x.reshape(*s), with_dims(reshape_args, 0)),
     OpSpec("flatten", gs.flatten, torch.flatten, with_dims(flatten_args)),
     OpSpec("squeeze", lambda x: x.squeeze(), lambda x: x.squeeze(), squeeze_shape),
     OpSpec("squeeze_dim", gs.squeeze, torch.squeeze, with_dims(one_dim)),
     OpSpec("unsqueeze", gs.unsqueeze, torch.unsqueeze, with_dims(new_dim, 0)),
-    OpSpec("permute", lambda x, p: x.permute(*p), lambda x, p: x.permute(p), with_dims(permutation, 0)),
+    OpSpec(
+        "permute", lambda x, p: x.permute(*p), lambda x, p: x.permute(p), with_dims(permutation, 0)
+    ),
     OpSpec("transpose", gs.transpose, torch.transpose, with_dims(two_dims)),
     OpSpec("T_2d", lambda x: x.T, lambda x: x.T, with_dims(lambda d, s: ([], {}), 2, 2)),
-    OpSpec("expand", lambda x, s: x.expand(*s), lambda x, s: x.expand(*s), with_dims(expand_args, 0)),
-    OpSpec("broadcast_to", lambda x, s: gs.broadcast_to(x, s), lambda x, s: torch.broadcast_to(x, s), with_dims(expand_args, 0)),
-    OpSpec("repeat", lambda x, r: x.repeat(*r), lambda x, r: x.repeat(*r), with_dims(repeat_args, 0)),
+    OpSpec(
+        "expand", lambda x, s: x.expand(*s), lambda x, s: x.expand(*s), with_dims(expand_args, 0)
+    ),
+    OpSpec(
+        "broadcast_to",
+        lambda x, s: gs.broadcast_to(x, s),
+        lambda x, s: torch.broadcast_to(x, s),
+        with_dims(expand_args, 0),
+    ),
+    OpSpec(
+        "repeat", lambda x, r: x.repeat(*r), lambda x, r: x.repeat(r), with_dims(repeat_args, 0)
+    ),
     OpSpec("cat", gs.cat, torch.cat, cat_sample),
     OpSpec("stack", gs.stack, torch.stack, stack_sample),
     OpSpec("split", gs.split, torch.split, with_dims(split_args)),
-    OpSpec("split_sections", lambda x: gs.split(x, [1, x.shape[0] - 1]), lambda x: torch.split(x, [1, x.shape[0] - 1]), with_dims(lambda d, s: ([], {}), 1)),
+    OpSpec(
+        "split_sections",
+        lambda x: gs.split(x, [x.shape[0] // 2, x.shape[0] - x.shape[0] // 2]),
+        lambda x: torch.split(x, [x.shape[0] // 2, x.shape[0] - x.shape[0] // 2]),
+        with_dims(lambda d, s: ([], {}), 1),
+    ),
     OpSpec("chunk", gs.chunk, torch.chunk, with_dims(chunk_args)),
     OpSpec("flip", gs.flip, torch.flip, with_dims(dims_subset)),
-    OpSpec("narrow", lambda x: x.narrow(0, 0, x.shape[0] // 2), lambda x: x.narrow(0, 0, x.shape[0] // 2), with_dims(lambda d, s: ([], {}), 1)),
+    OpSpec(
+        "narrow",
+        lambda x: x.narrow(0, 0, x.shape[0] // 2),
+        lambda x: x.narrow(0, 0, x.shape[0] // 2),
+        with_dims(lambda d, s: ([], {}), 1),
+    ),
     OpSpec("unbind", gs.unbind, torch.unbind, with_dims(one_dim)),
 ]

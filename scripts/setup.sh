@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Make .venv with gradschool installed in editable mode.
+#   bash scripts/setup.sh          runtime only (NumPy)
+#   bash scripts/setup.sh test     plus the test and lint tools (pytest, hypothesis, torch 2.13.0 CPU, ruff)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+  .venv/bin/python -m pip install --quiet --upgrade pip
+fi
+extras=""
+if [ "${1:-}" = "test" ]; then
+  extras="[test,dev]"
+fi
+# torch is pinned to 2.13.0: its CPU build installs from local disk (see README)
+.venv/bin/python -m pip install --quiet -e ".${extras}"
