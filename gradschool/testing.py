@@ -139,6 +139,11 @@ def gradcheck(
     analytic = _analytic(fn, inputs, weights)
     for k, (x, ga) in enumerate(zip(checked, analytic, strict=True)):
         gn = numerical_gradient(lambda: _scalar(fn, inputs, weights), x.data, eps)
+        if ga.shape != gn.shape:
+            msg = f"gradcheck: the gradient of input {k} has shape {ga.shape}, expected {gn.shape}"
+            if raise_exception:
+                raise GradcheckError(msg)
+            return False
         if not np.allclose(ga, gn, atol=atol, rtol=rtol):
             i = np.unravel_index(np.argmax(np.abs(ga - gn)), ga.shape) if ga.size else ()
             msg = (

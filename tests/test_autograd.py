@@ -363,3 +363,31 @@ def test_import_is_lean():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"import gradschool loaded {out.stdout.strip()}"
+
+
+def test_inplace_methods_follow_torch_rules():
+    a = np.zeros(3, dtype=np.float32)
+    t = gs.from_numpy(a)
+    t.add_(1).mul_(3)
+    np.testing.assert_array_equal(a, [3.0, 3.0, 3.0])  # wrote through to the shared array
+    t.zero_()
+    assert not a.any()
+    w = gs.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        w.add_(1)
+    with gs.no_grad():
+        w.add_(1)
+        w.normal_(0, 0.01)
+    assert w.requires_grad and w.is_leaf
+    x = gs.ones(3, requires_grad=True)
+    y = x * 2
+    y.mul_(3).add_(x)  # a non-leaf: recorded (out of place underneath), like PyTorch
+    y.sum().backward()
+    xt = torch.ones(3, requires_grad=True)
+    yt = xt * 2
+    yt.mul_(3).add_(xt)
+    yt.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy())
+    gs.manual_seed(0)
+    u = gs.empty(1000).uniform_(-2, 3)
+    assert -2 <= u.numpy().min() and u.numpy().max() < 3

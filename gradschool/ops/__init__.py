@@ -1,9 +1,9 @@
 """The differentiable primitives, one module per family; everything else is built from them."""
 
-from . import arithmetic, convert, index, linalg, methods, reduce, shape, softmax
+from . import arithmetic, convert, index, inplace, linalg, methods, reduce, shape, softmax
 
 # bind before the star imports below shadow module names (``softmax`` the function)
-methods.bind(arithmetic, convert, shape, reduce, softmax, index, linalg)
+methods.bind(arithmetic, convert, shape, reduce, softmax, index, linalg, inplace)
 
 from .arithmetic import *  # noqa: E402, F403
 from .convert import clone, contiguous, to, type_as  # noqa: E402

@@ -53,6 +53,8 @@ def sum_to(grad: Any, shape: tuple[int, ...]) -> Any:
     """Sum a broadcast gradient back down to ``shape`` (the reverse of broadcasting)."""
     if grad.shape == shape:
         return grad
+    if grad.ndim < len(shape):  # a value with extra leading 1s (``x[i] = v[None]``)
+        grad = grad.reshape((1,) * (len(shape) - grad.ndim) + grad.shape)
     lead = grad.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and grad.shape[i + lead] != 1
@@ -94,3 +96,12 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
     return tuple(sorted(dims)) if dims else None
+
+
+LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def become(self: Any, result: Any) -> None:
+    """Make tensor ``self`` the new version ``result``: an in-place op recorded out of place,
+    so arrays saved for earlier backwards stay intact."""
+    self.data, self.grad_fn, self._requires_grad = result.data, result.grad_fn, True

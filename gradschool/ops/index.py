@@ -24,7 +24,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad_state
 from ..backend.device import get_array_module
 from ..tensor import Tensor
-from ._util import normalize_dim, sum_to
+from ._util import LEAF_INPLACE, become, normalize_dim, sum_to
 from .shape import expand
 
 __all__ = [
@@ -40,7 +40,6 @@ __all__ = [
 # once), or integer arrays (elements may repeat, so the backward must accumulate)
 BASIC, MASK, ADVANCED = 0, 1, 2
 
-_LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
 _BAD_KEY = (
     "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
     "indices"
@@ -48,14 +47,11 @@ _BAD_KEY = (
 
 
 # ---------------------------------------------------------------- parsing an index
-def _index_array(k: Any) -> tuple[Any, int]:
-    """An index array (from a Tensor, array or list) and its kind."""
-    if isinstance(k, Tensor):
-        a = k.data
-    elif hasattr(k, "__array_interface__") or hasattr(k, "__cuda_array_interface__"):
-        a = k
-    else:
-        a = np.asarray(k)
+def _index_array(k: Any, xp: Any) -> tuple[Any, int]:
+    """An index array (from a Tensor, array or list) on ``xp``'s device, and its kind."""
+    a = k.data if isinstance(k, Tensor) else k
+    if not hasattr(a, "dtype") or (xp is not np and a.__class__ is np.ndarray):
+        a = xp.asarray(a)
         if a.size == 0 and a.dtype.kind == "f":
             a = a.astype(np.int64)  # x[[]] picks nothing
     kind = a.dtype.kind
@@ -72,7 +68,7 @@ def _index_array(k: Any) -> tuple[Any, int]:
     )
 
 
-def _parse_key(key: Any) -> tuple[Any, int]:
+def _parse_key(key: Any, xp: Any = np) -> tuple[Any, int]:
     """The key as a tuple NumPy can index with (Tensors unwrapped), and its kind."""
     c = key.__class__
     if c is int or c is slice or key is None or key is Ellipsis:
@@ -95,7 +91,7 @@ def _parse_key(key: Any) -> tuple[Any, int]:
             or hasattr(k, "__array_interface__")
             or hasattr(k, "__cuda_array_interface__")
         ):
-            a, kk = _index_array(k)
+            a, kk = _index_array(k, xp)
             out.append(a)
             kind = max(kind, kk)
         else:
@@ -179,13 +175,13 @@ def _write(dest: Any, key: Any, value: Any) -> None:
 
 def _getitem(self: Tensor, key: Any) -> Tensor:
     """``x[key]`` with ints, slices, ``None``, ``...``, boolean masks and integer index arrays."""
-    k, kind = _parse_key(key)
+    k, kind = _parse_key(key, get_array_module(self.data))
     return Index.apply(self, key=k, kind=kind)
 
 
 def _setitem(self: Tensor, key: Any, value: Any) -> None:
     """``x[key] = value``: in place, or recorded in the graph when a gradient must flow."""
-    k, kind = _parse_key(key)
+    k, kind = _parse_key(key, get_array_module(self.data))
     if isinstance(value, (list, tuple)):
         value = get_array_module(self.data).asarray(value)
     value_grad = isinstance(value, Tensor) and value._requires_grad
@@ -193,40 +189,19 @@ def _setitem(self: Tensor, key: Any, value: Any) -> None:
         _write(self.data, k, value.data if isinstance(value, Tensor) else value)
         return
     if self.grad_fn is None and self._requires_grad:
-        raise RuntimeError(_LEAF_INPLACE)
+        raise RuntimeError(LEAF_INPLACE)
     # the node's first input is the old version of self: apply reads its edge before the swap
-    _become(self, IndexPut.apply(self, value, key=k, kind=kind))
-
-
-def _become(self: Tensor, result: Tensor) -> None:
-    """Make ``self`` the new version ``result`` (the in-place op recorded out of place)."""
-    self.data, self.grad_fn, self._requires_grad = result.data, result.grad_fn, True
-
-
-def _inplace(self: Tensor, value: Any, compute: Any) -> Tensor:
-    """Run the out-of-place ``compute()`` as an in-place op on ``self`` (see ``_setitem``)."""
-    value_grad = isinstance(value, Tensor) and value._requires_grad
-    if _grad_state.enabled and (self._requires_grad or value_grad):
-        if self.grad_fn is None and self._requires_grad:
-            raise RuntimeError(_LEAF_INPLACE)
-        _become(self, compute())
-        return self
-    result = compute()
-    if result.data.shape != self.data.shape:
-        raise ValueError(
-            f"in-place op: output with shape {tuple(self.data.shape)} doesn't match the "
-            f"broadcast shape {tuple(result.data.shape)}"
-        )
-    self.data[...] = result.data
-    return self
+    become(self, IndexPut.apply(self, value, key=k, kind=kind))
 
 
 # ---------------------------------------------------------------- gather / scatter
-def _as_index(index: Any, op: str) -> Any:
-    """The raw integer array of an index argument (a Tensor, array or list)."""
+def _as_index(index: Any, op: str, like: Tensor) -> Any:
+    """The raw integer array of an index argument (a Tensor, array or list) on ``like``'s
+    device."""
     a = index.data if isinstance(index, Tensor) else index
-    if not hasattr(a, "dtype"):
-        a = np.asarray(a)
+    xp = get_array_module(like.data)
+    if not hasattr(a, "dtype") or (xp is not np and a.__class__ is np.ndarray):
+        a = xp.asarray(a)
         if a.size == 0:
             a = a.astype(np.int64)
     if a.dtype.kind not in "iu":
@@ -356,7 +331,7 @@ def gather(input: Tensor, dim: int, index: Any) -> Tensor:  # noqa: A002
     tensor([[1., 1.],
             [4., 3.]])
     """
-    idx = _as_index(index, "gather")
+    idx = _as_index(index, "gather", input)
     nd = input.data.ndim
     if nd == 0:
         if idx.ndim > 1:
@@ -383,7 +358,7 @@ def gather(input: Tensor, dim: int, index: Any) -> Tensor:  # noqa: A002
 
 def index_select(input: Tensor, dim: int, index: Any) -> Tensor:  # noqa: A002
     """The slices ``index[0], index[1], ...`` of ``input`` along ``dim`` (repeats allowed)."""
-    idx = _as_index(index, "index_select")
+    idx = _as_index(index, "index_select", input)
     if idx.ndim > 1:
         raise ValueError(f"index_select: index is supposed to be a vector, got {idx.ndim}-d")
     idx = idx.reshape(-1)
@@ -399,7 +374,7 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:  # noqa: A002
 
 def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:  # noqa: A002
     """A copy of ``input`` with ``out[..., index[i, j], ...] += src[i, j]`` along ``dim``."""
-    idx = _as_index(index, "scatter_add")
+    idx = _as_index(index, "scatter_add", input)
     if not isinstance(src, Tensor):
         src = Tensor._make(get_array_module(input.data).asarray(src))
     x, s = input.data, src.data
@@ -433,7 +408,7 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:  # noqa: A002
     """``value`` where ``mask`` is True, ``input`` elsewhere (``mask`` broadcasts)."""
     m = mask.data if isinstance(mask, Tensor) else mask
     if not hasattr(m, "dtype"):
-        m = np.asarray(m)
+        m = get_array_module(input.data).asarray(m)
     if m.dtype.kind != "b":
         raise TypeError(
             f"masked_fill: only supports boolean masks, but got mask with dtype {m.dtype}"
@@ -471,7 +446,7 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
 def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:  # noqa: A002
     """Pick ``input``'s values at ``indices`` along ``dim`` (the two broadcast elsewhere);
     with ``dim=None`` both are flattened first."""
-    idx = _as_index(indices, "take_along_dim")
+    idx = _as_index(indices, "take_along_dim", input)
     if dim is None:
         return gather(input.reshape(-1), 0, idx.reshape(-1))
     nd = input.data.ndim
@@ -497,25 +472,13 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
     return gather(x, d, xp.broadcast_to(idx, tuple(common)))
 
 
-def masked_fill_(input: Tensor, mask: Any, value: Any) -> Tensor:  # noqa: A002
-    """In-place ``masked_fill`` (recorded out of place when a gradient must flow)."""
-    return _inplace(input, value, lambda: masked_fill(input, mask, value))
-
-
-def scatter_add_(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:  # noqa: A002
-    """In-place ``scatter_add`` (recorded out of place when a gradient must flow)."""
-    return _inplace(input, src, lambda: scatter_add(input, dim, index, src))
-
-
 TENSOR_METHODS = {
     "__getitem__": _getitem,
     "__setitem__": _setitem,
     "gather": gather,
     "index_select": index_select,
     "scatter_add": scatter_add,
-    "scatter_add_": scatter_add_,
     "masked_fill": masked_fill,
-    "masked_fill_": masked_fill_,
     "masked_select": masked_select,
     "take_along_dim": take_along_dim,
 }

@@ -389,6 +389,7 @@ def _extreme(input: Any, dim: Any, keepdim: bool, op: str) -> Any:  # noqa: A002
     axis = normalize_dim(int(dim), x.ndim, op)
     _nonempty(x, (axis,), op)
     index = (xp.argmax if op == "max" else xp.argmin)(x, axis=axis, keepdims=True)
+    index = index.astype(_INT64, copy=False)  # NumPy's intp
     values = TakeAlongDim.apply(input, index=index, axis=axis, keepdim=keepdim)
     return ValuesIndices(values, Tensor._make(index if keepdim else index.squeeze(axis)))
 
@@ -532,6 +533,7 @@ def norm(
     if math.isinf(p) and 0 in (x.shape if axes is None else [x.shape[a] for a in axes]):
         raise RuntimeError(
             f"norm(): cannot compute the {p} norm over an empty dimension: the largest (or "
+            "smallest) of no elements is undefined"
         )
     return Norm.apply(input, p=p, axes=axes, keepdim=keepdim, dtype=dt)
 

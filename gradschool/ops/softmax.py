@@ -11,8 +11,8 @@ Numerical stability. ``exp`` overflows for scores above about 88 in float32 (709
 Shifting every score by the same constant changes neither the probabilities nor the
 log-softmax, so each op first subtracts the row's maximum: the largest exponent is then
 ``exp(0) = 1``, nothing overflows, the sum is at least 1 and its log is finite. Scores of
-``-inf`` (masked-out classes) get probability exactly 0 (log-probability ``-inf``), and a row
-that is all ``-inf`` gives NaN, as in PyTorch.
+``-inf`` (masked-out classes) get probability exactly 0 (log-probability ``-inf``); a row
+that is all ``-inf``, or holds a ``+inf``, gives NaN, as in PyTorch.
 
 Gradients, computed without ever forming the C x C Jacobian. With ``y = softmax(x)`` and
 upstream gradient ``g``: ``dx = y * (g - sum(g * y))``. With ``y = log_softmax(x)``:
@@ -53,7 +53,8 @@ def _prepare(x: Any, dtype: Any, op: str) -> Any:
 
 def _row_max(x: Any, axis: Any) -> Any:
     """The maximum along ``axis`` (kept), with +-inf replaced by 0 so that subtracting it
-    never computes ``inf - inf``: rows holding an infinity are left to IEEE arithmetic."""
+    never computes ``inf - inf``: log-sum-exp is then -inf for a slice of -inf only and
+    +inf for a slice holding +inf (as PyTorch)."""
     xp = get_array_module(x)
     m = x.max(axis=axis, keepdims=True)
     return xp.where(xp.isinf(m), 0, m)
@@ -76,9 +77,9 @@ class Softmax(Function):
             y = x.copy()
         else:
             xp = get_array_module(x)
-            y = x - _row_max(x, axis)
-            xp.exp(y, out=y)
-            with np.errstate(invalid="ignore"):  # an all -inf row: 0 / 0, NaN as PyTorch
+            with np.errstate(invalid="ignore"):  # inf - inf: NaN rows, as PyTorch
+                y = x - x.max(axis=axis, keepdims=True)
+                xp.exp(y, out=y)
                 y /= y.sum(axis=axis, keepdims=True)
         self.saved = (y,)
         return y.reshape(self.shape)
@@ -104,8 +105,8 @@ class LogSoftmax(Function):
             y = x.copy()
         else:
             xp = get_array_module(x)
-            y = x - _row_max(x, axis)
-            with np.errstate(divide="ignore", invalid="ignore"):  # all -inf: -inf - log 0
+            with np.errstate(invalid="ignore"):  # inf - inf: NaN rows, as PyTorch
+                y = x - x.max(axis=axis, keepdims=True)
                 y -= xp.log(xp.exp(y).sum(axis=axis, keepdims=True))
         self.saved = (y,)
         return y.reshape(self.shape)
@@ -218,8 +219,3 @@ TENSOR_METHODS = {
     "log_softmax": log_softmax,
     "logsumexp": logsumexp,
 }
-
-# ``ops/__init__.py`` star-imports this module's ``softmax`` function over the module of the
-# same name before binding methods, so ``methods.bind`` receives the function: let it find
-# the table there too. (Remove once ``__init__`` binds before the star imports.)
-softmax.TENSOR_METHODS = TENSOR_METHODS  # type: ignore[attr-defined]

@@ -78,14 +78,14 @@ def values(
     x = rng.uniform(low, high, size=shape)
     if away_from_zero:
         x = np.where(np.abs(x) < away_from_zero, np.copysign(away_from_zero, x) + x, x)
-    return x
+    return np.asarray(x)
 
 
 def distinct(draw: Any, shape: tuple[int, ...], scale: float = 1.0) -> np.ndarray:
     """Values with no ties (a shuffled grid), so max/min/sort have a unique answer."""
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     n = int(np.prod(shape))
-    return (rng.permutation(n) - n / 2).reshape(shape) * (scale * 0.37) + 0.01
+    return np.asarray((rng.permutation(n) - n / 2).reshape(shape) * (scale * 0.37) + 0.01)
 
 
 def integers(draw: Any, shape: tuple[int, ...], low: int, high: int) -> np.ndarray:

@@ -30,13 +30,12 @@ def with_zeros(draw, shape):
     return x
 
 
-def reduction(mode, data=values, keepdim=True, nonempty=False, max_side=4, **extra):
+def reduction(mode, data=values, keepdim=True, nonempty=False, max_side=4):
     """A sampler for ``op(x, dim=..., keepdim=...)``.
 
     ``mode``: "all" (no dim argument), "none" (``dim=None`` passed), "int", "tuple" (a
     non-empty tuple, negative dims included), "tuple0" (may be empty). ``nonempty`` keeps the
-    reduced dimensions non-empty (max and friends have no identity). ``extra`` maps keyword
-    names to strategies drawn on top.
+    reduced dimensions non-empty (max and friends have no identity).
     """
 
     def sample(draw):
@@ -57,14 +56,12 @@ def reduction(mode, data=values, keepdim=True, nonempty=False, max_side=4, **ext
                 low = 0 if mode == "tuple0" else 1
                 dims = draw(st.lists(st.integers(0, nd - 1), unique=True, min_size=low))
                 kwargs["dim"] = tuple(d - nd if draw(st.booleans()) else d for d in dims)
-                reduced = dims if dims or mode == "tuple" else []
+                reduced = dims
         if keepdim and mode != "all":
             kwargs["keepdim"] = draw(st.booleans())
         if nonempty:
             for d in reduced:
                 shape[d] = max(shape[d], 1)
-        for name, strategy in extra.items():
-            kwargs[name] = draw(strategy)
         return Sample([np.asarray(data(draw, tuple(shape)))], kwargs)
 
     return sample
