@@ -56,22 +56,29 @@ def _make_apply(cls: type) -> Any:
     def apply(*args: Any, **kwargs: Any) -> Tensor:
         fn = new(cls)
         fn.saved = None
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        # one pass over the inputs: unwrap Tensors and note whether any needs a gradient
+        arrays = []
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                if a._requires_grad:
+                    record = True
+            else:
+                arrays.append(a)
         try:
             out = forward(fn, *arrays, **kwargs)
         except ValueError as err:
             raise _shape_error(cls, err, arrays) from None
         if out.__class__ is not ndarray and not hasattr(out, "__cuda_array_interface__"):
             out = asarray(out)  # ufuncs on 0-d arrays return NumPy scalars
-        if _grad_state.enabled:
-            for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
-                    edges = tuple(map(_edge, args))
-                    fn.next = edges
-                    fn.needs_input_grad = tuple(e is not None for e in edges)
-                    fn.released = False
-                    fn._retained = None
-                    return Tensor._make(out, fn)
+        if record and _grad_state.enabled:
+            edges = tuple(map(_edge, args))
+            fn.next = edges
+            fn.needs_input_grad = tuple(e is not None for e in edges)
+            fn.released = False
+            fn._retained = None
+            return Tensor._make(out, fn)
         return Tensor._make(out)
 
     apply.__name__ = f"{cls.__name__}.apply"

@@ -133,11 +133,11 @@ class Sum(Function):
     """The add gate over many inputs: the gradient is broadcast back unchanged."""
 
     def forward(self, x: Any, axes: Any = None, keepdim: bool = False, dtype: Any = None) -> Any:
-        self.shape, self.kept, self.dtype = x.shape, _kept(x.shape, axes), x.dtype
+        self.shape, self.axes, self.dtype = x.shape, axes, x.dtype
         return x.sum(axis=axes, keepdims=keepdim, dtype=dtype)
 
     def backward(self, g: Any) -> tuple[Any]:
-        g = _grad_dtype(g.reshape(self.kept), self.dtype)
+        g = _grad_dtype(g.reshape(_kept(self.shape, self.axes)), self.dtype)
         return (get_array_module(g).broadcast_to(g, self.shape),)
 
 

@@ -48,22 +48,20 @@ __all__ = [
 
 
 def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
+    if len(shape) == 1 and shape[0].__class__ in (tuple, list):
+        return tuple(shape[0])
+    return shape
 
 
 class Reshape(Function):
     def forward(self, x: Any, shape: tuple[int, ...]) -> Any:
         self.src = x.shape
-        if shape.count(-1) > 1 or any(s < -1 for s in shape):
-            raise ValueError(f"reshape: invalid shape {list(shape)}")
-        known = math.prod(s for s in shape if s != -1)
-        if (-1 in shape and (known == 0 or x.size % known)) or (
-            -1 not in shape and known != x.size
-        ):
-            raise ValueError(f"reshape: shape {list(shape)} is invalid for input of size {x.size}")
-        return x.reshape(shape)
+        try:
+            return x.reshape(shape)
+        except (ValueError, TypeError):
+            raise ValueError(
+                f"reshape: shape {list(shape)} is invalid for input of size {x.size}"
+            ) from None
 
     def backward(self, g: Any) -> tuple[Any]:
         return (g.reshape(self.src),)
@@ -71,10 +69,6 @@ class Reshape(Function):
 
 class Permute(Function):
     def forward(self, x: Any, dims: tuple[int, ...]) -> Any:
-        if sorted(dims) != list(range(x.ndim)):
-            raise ValueError(
-                f"permute: dims {tuple(dims)} must be a permutation of 0..{x.ndim - 1} for a {x.ndim}-d tensor"
-            )
         self.dims = dims
         return x.transpose(dims)
 
@@ -246,7 +240,8 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     if nd < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return input
     perm = list(range(nd))
-    a, b = normalize_dim(dim0, nd, "transpose"), normalize_dim(dim1, nd, "transpose")
+    a = dim0 if 0 <= dim0 < nd else normalize_dim(dim0, nd, "transpose")
+    b = dim1 if 0 <= dim1 < nd else normalize_dim(dim1, nd, "transpose")
     perm[a], perm[b] = perm[b], perm[a]
     return Permute.apply(input, tuple(perm))
 
