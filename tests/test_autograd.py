@@ -391,3 +391,23 @@ def test_inplace_methods_follow_torch_rules():
     gs.manual_seed(0)
     u = gs.empty(1000).uniform_(-2, 3)
     assert -2 <= u.numpy().min() and u.numpy().max() < 3
+
+
+class _FakeGpuArray(np.ndarray):
+    """Stands in for a CuPy array: what the device check looks at is the array's class."""
+
+    __cuda_array_interface__ = {}
+
+
+def test_mixing_devices_raises_like_torch():
+    a = gs.ones(3)
+    b = gs.Tensor._make(np.ones(3, dtype=np.float32).view(_FakeGpuArray))
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        a + b
+    with pytest.raises(RuntimeError, match="same device"):
+        gs.cat([a, b])
+
+
+def test_matmul_refuses_mixed_dtypes_like_torch():
+    with pytest.raises(RuntimeError, match="same dtype"):
+        gs.ones(2, 3) @ gs.ones(3, 2, dtype=gs.float64)

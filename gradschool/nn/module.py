@@ -376,7 +376,7 @@ class Module:
                     p.data = convert(p.data, True)
                     if p.grad is not None:
                         p.grad.data = convert(p.grad.data, True)
-            for name, b in m._buffers.items():
+            for b in m._buffers.values():
                 if b is not None:
                     b.data = convert(b.data, False)
         return self
