@@ -118,7 +118,7 @@ def run(name, arrays, op, flops, repeat):
         out = op(lib, *inputs)
         g = make(np.ones(tuple(out.shape), np.float32))
 
-        def step():
+        def step(lib=lib, inputs=inputs, g=g):
             for t in inputs:
                 t.grad = None
             op(lib, *inputs).backward(g)
