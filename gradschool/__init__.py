@@ -39,4 +39,7 @@ from .tensor import Tensor
 
 autograd.Function = Function
 
+from . import nn  # noqa: E402 - after the ops it is built on
+from .nn.summary import summary  # noqa: E402
+
 __version__ = "0.1.0"

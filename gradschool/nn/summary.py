@@ -158,8 +158,8 @@ def summary(model: Module, input_size: tuple[int, ...], dtype: Any = None) -> Mo
         return record
 
     for name, module in model.named_modules():
-        if name and not module._modules:
-            handles.append(module.register_forward_hook(hook(name)))
+        if not module._modules:  # leaf layers (the model itself when it is a single layer)
+            handles.append(module.register_forward_hook(hook(name or type(module).__name__)))
     was_training = model.training
     try:
         model.eval()

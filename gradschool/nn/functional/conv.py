@@ -1,0 +1,733 @@
+"""Convolution as a matrix multiply (CS231n L5 "Convolutional networks" and assignment 2's
+im2col; CSC321 L11 "Convolutional networks").
+
+A convolution slides a ``(C, KH, KW)`` filter over the padded input and takes a dot product at
+every output position. Written with loops that is ``conv2d_naive`` (``conv_naive.py``); here it
+is written the fast way the course describes:
+
+1. **im2col**: a *strided view* of the padded input with shape ``(N, C, KH, KW, OH, OW)`` — no
+   data is copied to make it, every window is just a different starting address — copied
+   once into a contiguous ``(N, C*KH*KW, OH*OW)`` array: one column per output position.
+2. **GEMM**: the weights as a ``(O, C*KH*KW)`` matrix times the columns give every output at
+   once. It is one ``matmul`` call, batched over the samples inside NumPy (no Python loop),
+   and it writes the ``(N, O, OH*OW)`` result straight into the NCHW output.
+
+The backward of ``y = W @ cols`` is two more GEMMs. ``dW = dy @ colsᵀ`` is one GEMM that sums
+over the batch and the positions at once (with the columns laid out ``(C*KH*KW, N*OH*OW)``,
+rebuilt from the saved input rather than kept). ``dcols = Wᵀ @ dy`` is followed by **col2im**,
+which adds each column back onto the input positions it was read from (a loop over the
+``KH*KW`` kernel offsets, each a strided add over every position at once). For stride 1 the
+input gradient is itself a convolution — of ``dy`` with the flipped, transposed filters —
+which is faster (an im2col copy and a GEMM) than ``dcols`` plus col2im.
+
+A **transposed convolution** (``conv_transpose2d``, "fractionally strided", CS231n L11
+"Upsampling") is exactly the input gradient of a convolution, and its gradient is a
+convolution: the two share every helper below. **Groups** split the channels into ``G``
+independent convolutions: the matrices become ``(G, ...)`` stacks and the GEMMs batched ones.
+1-D convolutions are 2-D ones with a height of 1.
+
+All arrays stay in the input's dtype (float32 in, float32 GEMMs); ``xp = get_array_module(x)``
+keeps the code the same on NumPy and CuPy.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import Any
+
+import numpy as np
+
+from ...autograd.function import Function
+from ...backend.device import get_array_module
+from ...tensor import Tensor
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
+
+Pair = tuple[int, int]
+Pads = tuple[int, int, int, int]  # (top, bottom, left, right)
+
+
+# ---------------------------------------------------------------- scratch buffers
+# The big intermediates (padded input, columns, GEMM results) live only inside one call. A
+# fresh 40 MB array costs as much as the copy that fills it (the OS hands out zeroed pages one
+# fault at a time), so on the CPU each kind of intermediate gets a buffer that is reused from
+# call to call (per thread; arrays over _CACHE_LIMIT are allocated each time). Every array
+# that leaves this module (an output or a gradient) is freshly allocated, never a scratch view.
+_scratch = threading.local()
+_CACHE_LIMIT = 1 << 28  # 256 MB per buffer
+
+
+def _buffer(xp: Any, key: str, shape: tuple[int, ...], dtype: Any) -> Any:
+    """An uninitialised scratch array of ``shape``, reused by later calls with the same key."""
+    if xp is not np:
+        return xp.empty(shape, dtype=dtype)  # CuPy has its own memory pool
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+    if nbytes > _CACHE_LIMIT:
+        return np.empty(shape, dtype=dtype)
+    buffers = _scratch.__dict__
+    buf = buffers.get(key)
+    if buf is None or buf.nbytes < nbytes:
+        buf = buffers[key] = np.empty(max(nbytes, 8), dtype=np.uint8)
+    return buf[:nbytes].view(dtype).reshape(shape)
+
+
+def empty_cache() -> None:
+    """Free this thread's convolution scratch buffers (they are otherwise kept for reuse)."""
+    _scratch.__dict__.clear()
+
+
+# ---------------------------------------------------------------- the array-level kernels
+def _pad(x: Any, pads: Pads) -> Any:
+    """``x`` (N, C, H, W) with ``pads`` zeros added on each side (a scratch array, or ``x``
+    itself when there is nothing to pad); a negative pad crops."""
+    if pads == (0, 0, 0, 0):
+        return x
+    n, c, h, w = x.shape
+    # negative pads crop: slice first, then pad what is left to pad
+    x = x[:, :, max(-pads[0], 0) : h - max(-pads[1], 0), max(-pads[2], 0) : w - max(-pads[3], 0)]
+    top, bottom, left, right = (max(p, 0) for p in pads)
+    if top == bottom == left == right == 0:
+        return x
+    h, w = x.shape[2:]
+    out = _buffer(get_array_module(x), "pad", (n, c, h + top + bottom, w + left + right), x.dtype)
+    out[:, :, :top] = 0  # zero only the border: the inside is overwritten next
+    out[:, :, top + h :] = 0
+    out[:, :, top : top + h, :left] = 0
+    out[:, :, top : top + h, left + w :] = 0
+    out[:, :, top : top + h, left : left + w] = x
+    return out
+
+
+def _out_size(size: int, k: int, s: int, d: int) -> int:
+    """Output length of a convolution over a padded length: ``(size - d*(k-1) - 1) // s + 1``."""
+    return (size - d * (k - 1) - 1) // s + 1
+
+
+def _im2col(
+    xpad: Any, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair, batch_first: bool
+) -> Any:
+    """The columns of a padded input (N, C, Hp, Wp), one per output position, in a scratch
+    buffer: ``(N, C*KH*KW, OH*OW)`` when ``batch_first`` (the forward's layout: its GEMM then
+    writes NCHW directly), else ``(C*KH*KW, N*OH*OW)`` (the weight gradient's layout: one GEMM
+    that sums over the batch and the positions at once).
+
+    Built as a strided view (no copy: each window is another starting address into the same
+    memory) and copied once. Channels come before the kernel offsets, so that the rows of group
+    ``g`` are one block; output positions come last, so that the innermost copy loop runs
+    along a row of the image (contiguous when the stride is 1).
+    """
+    xp = get_array_module(xpad)
+    n, c = xpad.shape[:2]
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
+    s_n, s_c, s_h, s_w = xpad.strides
+    if batch_first:
+        shape = (n, c, kh, kw, oh, ow)
+        strides = (s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw)
+    else:
+        shape = (c, kh, kw, n, oh, ow)
+        strides = (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw)
+    windows = xp.lib.stride_tricks.as_strided(xpad, shape=shape, strides=strides)
+    cols = _buffer(xp, "cols", shape, xpad.dtype)
+    cols[...] = windows
+    if batch_first:
+        return cols.reshape(n, c * kh * kw, oh * ow)
+    return cols.reshape(c * kh * kw, n * oh * ow)
+
+
+def _from_nchw(g: Any) -> Any:
+    """(N, O, OH, OW) -> (O, N*OH*OW), the layout of the backward's GEMMs, in a scratch buffer."""
+    n, o, oh, ow = g.shape
+    g2 = _buffer(get_array_module(g), "g2", (o, n, oh, ow), g.dtype)
+    g2[...] = g.transpose(1, 0, 2, 3)
+    return g2.reshape(o, n * oh * ow)
+
+
+def _conv(
+    x: Any,
+    w: Any,
+    b: Any,
+    stride: Pair,
+    pads: Pads,
+    dilation: Pair,
+    groups: int,
+    out_hw: Pair | None = None,
+) -> Any:
+    """The convolution of x (N, C, H, W) with w (O, C/G, KH, KW), plus b: a new (N, O, OH, OW).
+
+    One ``matmul`` call: W (O, C*KH*KW) times each sample's columns (C*KH*KW, OH*OW), batched
+    over the samples (and the groups) inside NumPy, written straight into the NCHW output.
+    ``out_hw`` may ask for fewer output positions than fit (the input gradient of a transposed
+    convolution whose output_padding no window reads)."""
+    xp = get_array_module(x)
+    xpad = _pad(x, pads)
+    kernel = w.shape[2:]
+    if out_hw is None:
+        out_hw = tuple(
+            _out_size(xpad.shape[2 + i], kernel[i], stride[i], dilation[i]) for i in (0, 1)
+        )
+    cols = _im2col(xpad, kernel, stride, dilation, out_hw, batch_first=True)
+    n, o, p = x.shape[0], w.shape[0], cols.shape[2]
+    out = xp.empty((n, o, *out_hw), dtype=x.dtype)
+    if groups == 1:
+        xp.matmul(w.reshape(o, -1), cols, out=out.reshape(n, o, p))
+    else:
+        wg = w.reshape(groups, o // groups, -1)
+        xp.matmul(wg, cols.reshape(n, groups, -1, p), out=out.reshape(n, groups, o // groups, p))
+    if b is not None:
+        out += b.reshape(1, o, 1, 1)
+    return out
+
+
+def _weight_grad(
+    x: Any,
+    g2: Any,
+    w_shape: tuple[int, ...],
+    out_hw: Pair,
+    stride: Pair,
+    pads: Pads,
+    dilation: Pair,
+    groups: int,
+) -> Any:
+    """dW = dy @ colsᵀ (per group), with dy as (O, P); the columns of x are rebuilt here rather
+    than kept from the forward: a copy into a warm buffer is about as fast as allocating them
+    once, and nothing ten times the size of the input stays alive between the two passes."""
+    xp = get_array_module(x)
+    cols = _im2col(_pad(x, pads), w_shape[2:], stride, dilation, out_hw, batch_first=False)
+    if groups == 1:
+        # (cols @ dyᵀ)ᵀ: BLAS is faster with the long P axis contiguous in both operands
+        return xp.ascontiguousarray((cols @ g2.T).T).reshape(w_shape)
+    o, p = g2.shape
+    gw = xp.matmul(
+        cols.reshape(groups, -1, p), g2.reshape(groups, o // groups, p).transpose(0, 2, 1)
+    )
+    return xp.ascontiguousarray(gw.transpose(0, 2, 1)).reshape(w_shape)
+
+
+def _col2im(
+    dcols: Any,
+    x_shape: tuple[int, ...],
+    kernel: Pair,
+    stride: Pair,
+    pads: Pads,
+    dilation: Pair,
+    out_hw: Pair,
+) -> Any:
+    """Add the columns' gradients (C*KH*KW, N*OH*OW) back onto the input they were read from.
+
+    A position read by several windows gets the sum of their gradients: one strided add per
+    kernel offset (KH*KW adds, each over every output position at once), into a
+    channel-major buffer so that each add reads its source contiguously.
+    """
+    xp = get_array_module(dcols)
+    n, c, h, w = x_shape
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
+    top, bottom, left, right = pads
+    d6 = dcols.reshape(c, kh, kw, n, oh, ow)
+    dxpad = _buffer(xp, "col2im", (c, n, h + top + bottom, w + left + right), dcols.dtype)
+    dxpad.fill(0)
+    for i in range(kh):
+        for j in range(kw):
+            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+            colz = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+            dxpad[:, :, rows, colz] += d6[:, i, j]
+    dx = xp.empty(x_shape, dtype=dcols.dtype)
+    dx[...] = dxpad[:, :, top : top + h, left : left + w].transpose(1, 0, 2, 3)
+    return dx
+
+
+def _flipped(w: Any, groups: int) -> Any:
+    """The filters of the input gradient: W (O, C/G, KH, KW) -> (C, O/G, KH, KW), flipped."""
+    o, cg, kh, kw = w.shape
+    wt = w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
+    return wt.reshape(groups * cg, o // groups, kh, kw)[:, :, ::-1, ::-1]
+
+
+def _input_grad(
+    g: Any,
+    w: Any,
+    x_shape: tuple[int, ...],
+    stride: Pair,
+    pads: Pads,
+    dilation: Pair,
+    groups: int,
+    g2: Any = None,
+    method: str | None = None,
+) -> Any:
+    """dL/dx of a convolution, given dy (N, O, OH, OW); ``g2`` is dy already as (O, N*OH*OW).
+
+    Stride 1: a convolution of dy with the flipped filters, padded by ``d*(k-1) - pad`` (a
+    negative pad crops), whenever its columns are not much larger than col2im's.
+    Otherwise: ``dcols = Wᵀ @ dy`` then col2im. ``method`` ("flip", stride 1 only, or
+    "col2im") forces one (the tests check that they agree).
+    """
+    n, c, h, w_ = x_shape
+    o, _, kh, kw = w.shape
+    oh, ow = g.shape[2:]
+    if method is None:
+        method = "flip" if stride == (1, 1) and o * h * w_ <= 2 * c * oh * ow else "col2im"
+    if method == "flip":
+        dh, dw = dilation
+        top, left = dh * (kh - 1) - pads[0], dw * (kw - 1) - pads[2]
+        gpads = (top, h + dh * (kh - 1) - oh - top, left, w_ + dw * (kw - 1) - ow - left)
+        return _conv(g, _flipped(w, groups), None, (1, 1), gpads, dilation, groups, (h, w_))
+    xp = get_array_module(g)
+    if g2 is None:
+        g2 = _from_nchw(g)
+    dcols = _buffer(xp, "cols", (c * kh * kw, g2.shape[1]), g.dtype)
+    if groups == 1:
+        xp.matmul(w.reshape(o, -1).T, g2, out=dcols)
+    else:
+        wg = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)
+        gg = g2.reshape(groups, o // groups, -1)
+        xp.matmul(wg, gg, out=dcols.reshape(groups, -1, g2.shape[1]))
+    return _col2im(dcols, x_shape, (kh, kw), stride, pads, dilation, (oh, ow))
+
+
+# ---------------------------------------------------------------- the Functions
+def _as_4d(x: Any, nd: int) -> tuple[Any, tuple[int, ...]]:
+    """Batched 2-D layout: (N, C, H, W) from an (un)batched 1-D or 2-D input; also returns
+    the leading batch shape to restore: ``(N,)`` or ``()`` for an unbatched input."""
+    lead = x.shape[: x.ndim - nd - 1]
+    spatial = x.shape[x.ndim - nd :]
+    n = lead[0] if lead else 1
+    return x.reshape(n, x.shape[len(lead)], *((1,) * (2 - nd)), *spatial), lead
+
+
+def _as_4d_weight(w: Any) -> Any:
+    return w if w.ndim == 4 else w.reshape(w.shape[0], w.shape[1], 1, w.shape[2])
+
+
+def _restore(y: Any, lead: tuple[int, ...], nd: int) -> Any:
+    return y.reshape(*lead, y.shape[1], *y.shape[4 - nd :])
+
+
+class _ConvNd(Function):
+    """y = conv(x, w) + b on 1-D or 2-D inputs (options already normalised to 2-D pairs)."""
+
+    def forward(
+        self,
+        x: Any,
+        w: Any,
+        b: Any = None,
+        *,
+        stride: Pair,
+        pads: Pads,
+        dilation: Pair,
+        groups: int,
+    ) -> Any:
+        nd = w.ndim - 2
+        self.x_shape, self.w_shape, self.has_bias = x.shape, w.shape, b is not None
+        self.nd, self.stride, self.pads = nd, stride, pads
+        self.dilation, self.groups = dilation, groups
+        x4, self.lead = _as_4d(x, nd)
+        w4 = _as_4d_weight(w)
+        self.saved = (x4, w4)
+        return _restore(_conv(x4, w4, b, stride, pads, dilation, groups), self.lead, nd)
+
+    def backward(self, g: Any) -> tuple[Any, Any, Any]:
+        x4, w4 = self.saved
+        need = self.needs_input_grad
+        n, o = x4.shape[0], w4.shape[0]
+        g4 = g.reshape(n, o, *(1,) * (2 - self.nd), *g.shape[g.ndim - self.nd :])
+        g2 = _from_nchw(g4)  # (O, N*OH*OW), shared by the three gradients
+        opts = (self.stride, self.pads, self.dilation, self.groups)
+        gx = gw = gb = None
+        if need[1]:
+            gw = _weight_grad(x4, g2, w4.shape, g4.shape[2:], *opts).reshape(self.w_shape)
+        if self.has_bias and need[2]:
+            gb = g2.sum(axis=1)
+        if need[0]:
+            gx = _input_grad(g4, w4, x4.shape, *opts, g2).reshape(self.x_shape)
+        return gx, gw, gb
+
+
+class _Conv1d(_ConvNd):
+    op_name = "conv1d"
+
+
+class _Conv2d(_ConvNd):
+    op_name = "conv2d"
+
+
+class _ConvTransposeNd(Function):
+    """y = conv_transpose(x, w) + b: the input gradient of a convolution, run forward."""
+
+    def forward(
+        self,
+        x: Any,
+        w: Any,
+        b: Any = None,
+        *,
+        stride: Pair,
+        pads: Pads,
+        output_padding: Pair,
+        dilation: Pair,
+        groups: int,
+    ) -> Any:
+        nd = w.ndim - 2
+        self.x_shape, self.w_shape, self.has_bias = x.shape, w.shape, b is not None
+        self.nd, self.stride, self.pads = nd, stride, pads
+        self.dilation, self.groups = dilation, groups
+        x4, self.lead = _as_4d(x, nd)
+        w4 = _as_4d_weight(w)
+        n, _, h, w_ = x4.shape
+        kh, kw = w4.shape[2:]
+        oh = (
+            (h - 1) * stride[0] - pads[0] - pads[1] + dilation[0] * (kh - 1) + output_padding[0] + 1
+        )
+        ow = (
+            (w_ - 1) * stride[1]
+            - pads[2]
+            - pads[3]
+            + dilation[1] * (kw - 1)
+            + output_padding[1]
+            + 1
+        )
+        # the convolution this is the input gradient of maps (N, C_out, oh, ow) to x's shape
+        y = _input_grad(x4, w4, (n, w4.shape[1] * groups, oh, ow), stride, pads, dilation, groups)
+        if b is not None:
+            y += b.reshape(1, -1, 1, 1)
+        self.saved = (x4, w4)
+        return _restore(y, self.lead, nd)
+
+    def backward(self, g: Any) -> tuple[Any, Any, Any]:
+        x4, w4 = self.saved
+        need = self.needs_input_grad
+        n, _, h, w_ = x4.shape
+        g4 = g.reshape(
+            n, g.shape[-self.nd - 1], *(1,) * (2 - self.nd), *g.shape[g.ndim - self.nd :]
+        )
+        opts = (self.stride, self.pads, self.dilation, self.groups)
+        gx = gw = gb = None
+        # the roles swap: dy is the convolution's input, x its output gradient
+        if need[1]:
+            gw = _weight_grad(g4, _from_nchw(x4), w4.shape, (h, w_), *opts).reshape(self.w_shape)
+        if self.has_bias and need[2]:
+            gb = g4.sum(axis=(0, 2, 3))
+        if need[0]:
+            # the gradient of an input gradient is the convolution itself
+            gx = _conv(g4, w4, None, *opts, out_hw=(h, w_)).reshape(self.x_shape)
+        return gx, gw, gb
+
+
+class _ConvTranspose1d(_ConvTransposeNd):
+    op_name = "conv_transpose1d"
+
+
+class _ConvTranspose2d(_ConvTransposeNd):
+    op_name = "conv_transpose2d"
+
+
+# ---------------------------------------------------------------- argument checks
+def _tuple(value: Any, nd: int, name: str, op: str) -> tuple[int, ...]:
+    """An int or a sequence of ``nd`` ints, as a tuple (PyTorch's ``_pair``/``_single``)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{op}: {name} must be an int or a tuple of {nd} ints, got {value!r}")
+    if isinstance(value, int) or (hasattr(value, "__index__") and not hasattr(value, "__len__")):
+        return (int(value),) * nd
+    try:
+        out = tuple(int(v) for v in value)
+    except TypeError:
+        raise TypeError(
+            f"{op}: {name} must be an int or a tuple of {nd} ints, got {value!r}"
+        ) from None
+    if len(out) == 1:
+        out = out * nd
+    if len(out) != nd:
+        raise ValueError(f"{op}: {name} must be an int or a tuple of {nd} ints, got {value!r}")
+    return out
+
+
+def _to_pair(t: tuple[int, ...], fill: int) -> Pair:
+    """A 1-D option as the 2-D pair of its height-1 convolution."""
+    return (fill, t[0]) if len(t) == 1 else (t[0], t[1])
+
+
+def _check_tensors(
+    op: str, input: Any, weight: Any, bias: Any, nd: int, transposed: bool, groups: int
+) -> None:
+    for name, t in (("input", input), ("weight", weight)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: expected {name} to be a Tensor, got {type(t).__name__}")
+    if bias is not None and not isinstance(bias, Tensor):
+        raise TypeError(f"{op}: expected bias to be a Tensor or None, got {type(bias).__name__}")
+    dims = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
+    if input.ndim not in (nd + 1, nd + 2):
+        raise ValueError(
+            f"{op}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input {dims}, "
+            f"got a {input.ndim}-D input of shape {tuple(input.shape)}"
+        )
+    if weight.ndim != nd + 2:
+        layout = "(C_in, C_out/groups, " if transposed else "(C_out, C_in/groups, "
+        layout += "kL)" if nd == 1 else "kH, kW)"
+        raise ValueError(
+            f"{op}: expected a {nd + 2}-D weight {layout}, got shape {tuple(weight.shape)}"
+        )
+    for name, t in (("input", input), ("weight", weight), ("bias", bias)):
+        if t is not None and t.data.dtype.kind != "f":
+            raise TypeError(f"{op}: expected a floating-point {name}, got {t.dtype}")
+    if weight.dtype != input.dtype or (bias is not None and bias.dtype != input.dtype):
+        got = f"input {input.dtype}, weight {weight.dtype}"
+        got += f", bias {bias.dtype}" if bias is not None else ""
+        raise TypeError(f"{op}: input, weight and bias must have the same dtype, got {got}")
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
+        raise ValueError(f"{op}: groups must be a positive integer, got {groups!r}")
+    c = input.shape[-nd - 1]
+    if transposed:
+        c_in, c_out = weight.shape[0], weight.shape[1] * groups
+        if c_in % groups:
+            raise ValueError(
+                f"{op}: weight's first dim (in_channels) {c_in} must be divisible by groups={groups}"
+            )
+    else:
+        c_in, c_out = weight.shape[1] * groups, weight.shape[0]
+        if c_out % groups:
+            raise ValueError(
+                f"{op}: weight's first dim (out_channels) {c_out} must be divisible by "
+                f"groups={groups}"
+            )
+    if c != c_in:
+        raise ValueError(
+            f"{op}: expected input with {c_in} channels (weight {tuple(weight.shape)}, "
+            f"groups={groups}), got {c} channels (input shape {tuple(input.shape)})"
+        )
+    if bias is not None and tuple(bias.shape) != (c_out,):
+        raise ValueError(
+            f"{op}: expected bias of shape ({c_out},) (one per output channel), "
+            f"got {tuple(bias.shape)}"
+        )
+
+
+def _check_positive(op: str, name: str, t: tuple[int, ...], given: Any) -> None:
+    if any(v <= 0 for v in t):
+        raise ValueError(f"{op}: {name} must be positive, got {given!r}")
+
+
+def _conv_args(
+    op: str,
+    input: Any,
+    weight: Any,
+    bias: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    groups: int,
+    nd: int,
+) -> dict[str, Any]:
+    _check_tensors(op, input, weight, bias, nd, False, groups)
+    stride_t = _tuple(stride, nd, "stride", op)
+    dilation_t = _tuple(dilation, nd, "dilation", op)
+    _check_positive(op, "stride", stride_t, stride)
+    _check_positive(op, "dilation", dilation_t, dilation)
+    kernel = tuple(weight.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = [(0, 0)] * nd
+        elif padding == "same":
+            if any(s != 1 for s in stride_t):
+                raise ValueError(
+                    f"{op}: padding='same' is not supported for strided convolutions "
+                    f"(stride={stride_t if nd > 1 else stride_t[0]})"
+                )
+            # PyTorch puts the odd extra zero on the right/bottom for even kernels
+            total = [d * (k - 1) for d, k in zip(dilation_t, kernel, strict=True)]
+            pads = [(t // 2, t - t // 2) for t in total]
+        else:
+            raise ValueError(
+                f"{op}: invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
+            )
+    else:
+        p = _tuple(padding, nd, "padding", op)
+        if any(v < 0 for v in p):
+            raise ValueError(f"{op}: padding must be non-negative, got {p if nd > 1 else p[0]}")
+        pads = [(v, v) for v in p]
+    spatial = tuple(input.shape[-nd:])
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(spatial, pads, strict=True))
+    eff = tuple(d * (k - 1) + 1 for d, k in zip(dilation_t, kernel, strict=True))
+    if any(e > p for e, p in zip(eff, padded, strict=True)):
+        what = f"kernel size {kernel if nd > 1 else kernel[0]}"
+        if eff != kernel:
+            what += f" (dilated to {eff if nd > 1 else eff[0]})"
+        raise ValueError(
+            f"{op}: {what} is larger than the padded input {padded if nd > 1 else padded[0]}"
+        )
+    pads2 = [(0, 0)] * (2 - nd) + pads
+    return {
+        "stride": _to_pair(stride_t, 1),
+        "pads": (pads2[0][0], pads2[0][1], pads2[1][0], pads2[1][1]),
+        "dilation": _to_pair(dilation_t, 1),
+        "groups": groups,
+    }
+
+
+def _conv_transpose_args(
+    op: str,
+    input: Any,
+    weight: Any,
+    bias: Any,
+    stride: Any,
+    padding: Any,
+    output_padding: Any,
+    groups: int,
+    dilation: Any,
+    nd: int,
+) -> dict[str, Any]:
+    _check_tensors(op, input, weight, bias, nd, True, groups)
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int or a tuple of {nd} ints, got {padding!r}")
+    stride_t = _tuple(stride, nd, "stride", op)
+    dilation_t = _tuple(dilation, nd, "dilation", op)
+    padding_t = _tuple(padding, nd, "padding", op)
+    out_pad_t = _tuple(output_padding, nd, "output_padding", op)
+    _check_positive(op, "stride", stride_t, stride)
+    _check_positive(op, "dilation", dilation_t, dilation)
+    one = (lambda t: t) if nd > 1 else (lambda t: t[0])
+    if any(v < 0 for v in padding_t):
+        raise ValueError(f"{op}: padding must be non-negative, got {one(padding_t)}")
+    if any(
+        v < 0 or (v >= s and v >= d)
+        for v, s, d in zip(out_pad_t, stride_t, dilation_t, strict=True)
+    ):
+        raise ValueError(
+            f"{op}: output_padding must be non-negative and smaller than either stride or "
+            f"dilation, got output_padding={one(out_pad_t)}, stride={one(stride_t)}, "
+            f"dilation={one(dilation_t)}"
+        )
+    kernel = tuple(weight.shape[2:])
+    spatial = tuple(input.shape[-nd:])
+    out = tuple(
+        (i - 1) * s - 2 * p + d * (k - 1) + op_ + 1
+        for i, s, p, d, k, op_ in zip(
+            spatial, stride_t, padding_t, dilation_t, kernel, out_pad_t, strict=True
+        )
+    )
+    if any(v <= 0 for v in out):
+        raise ValueError(
+            f"{op}: the output size {one(out)} is not positive (input {one(spatial)}, kernel "
+            f"{one(kernel)}, stride {one(stride_t)}, padding {one(padding_t)}); use less padding"
+        )
+    pad2 = _to_pair(padding_t, 0)
+    return {
+        "stride": _to_pair(stride_t, 1),
+        "pads": (pad2[0], pad2[0], pad2[1], pad2[1]),
+        "output_padding": _to_pair(out_pad_t, 0),
+        "dilation": _to_pair(dilation_t, 1),
+        "groups": groups,
+    }
+
+
+# ---------------------------------------------------------------- public functions
+def conv1d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
+    """1-D convolution (cross-correlation) over a sequence, as ``torch.nn.functional.conv1d``.
+
+    Shapes: input ``(N, C_in, L)`` or unbatched ``(C_in, L)``; weight ``(C_out, C_in/groups,
+    kL)``; bias ``(C_out,)``; output ``(N, C_out, L_out)`` with
+    ``L_out = (L + 2*padding - dilation*(kL-1) - 1) // stride + 1``. ``padding`` may be an int,
+    ``'valid'`` (no padding) or ``'same'`` (output as long as the input; stride 1 only).
+    Lecture: CS231n L5 / CSC321 L11 (convolution), used on sequences (CS231n L10).
+    """
+    args = _conv_args("conv1d", input, weight, bias, stride, padding, dilation, groups, 1)
+    return _Conv1d.apply(input, weight, bias, **args)
+
+
+def conv2d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
+    """2-D convolution (cross-correlation) over images, as ``torch.nn.functional.conv2d``.
+
+    Shapes: input ``(N, C_in, H, W)`` or unbatched ``(C_in, H, W)``; weight
+    ``(C_out, C_in/groups, kH, kW)``; bias ``(C_out,)``; output ``(N, C_out, H_out, W_out)`` with
+    ``H_out = (H + 2*padding - dilation*(kH-1) - 1) // stride + 1`` (likewise W). ``stride``,
+    ``padding`` and ``dilation`` are ints or pairs; ``padding`` may also be ``'valid'`` or
+    ``'same'`` (stride 1 only; an even kernel gets its extra zero at the bottom/right).
+    ``groups`` splits the channels into independent convolutions (``groups=C_in``: depthwise).
+    Computed as im2col + one GEMM (see the module docstring). Lecture: CS231n L5, CSC321 L11.
+
+    >>> import gradschool as gs
+    >>> import gradschool.nn.functional as F
+    >>> F.conv2d(gs.ones(1, 1, 4, 4), gs.ones(1, 1, 3, 3), padding=1)[0, 0, 0].tolist()
+    [4.0, 6.0, 6.0, 4.0]
+    """
+    args = _conv_args("conv2d", input, weight, bias, stride, padding, dilation, groups, 2)
+    return _Conv2d.apply(input, weight, bias, **args)
+
+
+def conv_transpose1d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    """1-D transposed convolution, as ``torch.nn.functional.conv_transpose1d``.
+
+    Shapes: input ``(N, C_in, L)`` or ``(C_in, L)``; weight ``(C_in, C_out/groups, kL)``;
+    output length ``(L-1)*stride - 2*padding + dilation*(kL-1) + output_padding + 1``.
+    The gradient of ``conv1d`` with respect to its input, run forward. Lecture: CS231n L11.
+    """
+    args = _conv_transpose_args(
+        "conv_transpose1d",
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+        1,
+    )
+    return _ConvTranspose1d.apply(input, weight, bias, **args)
+
+
+def conv_transpose2d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    """2-D transposed ("fractionally strided") convolution, as
+    ``torch.nn.functional.conv_transpose2d``: learnable upsampling.
+
+    Shapes: input ``(N, C_in, H, W)`` or ``(C_in, H, W)``; weight ``(C_in, C_out/groups, kH,
+    kW)``; bias ``(C_out,)``; output ``(N, C_out, H_out, W_out)`` with
+    ``H_out = (H-1)*stride - 2*padding + dilation*(kH-1) + output_padding + 1``. Each input
+    pixel stamps a copy of the filter, scaled by its value, onto the output; overlaps add up.
+    It is exactly the input gradient of ``conv2d`` with the same weight, and shares its code.
+    Lecture: CS231n L11 (segmentation: "learnable upsampling"), CSC321 L11.
+    """
+    args = _conv_transpose_args(
+        "conv_transpose2d",
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+        2,
+    )
+    return _ConvTranspose2d.apply(input, weight, bias, **args)
