@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend.device import get_array_module
 from ..backend.dtype import result_type
 
 
@@ -105,3 +106,14 @@ def become(self: Any, result: Any) -> None:
     """Make tensor ``self`` the new version ``result``: an in-place op recorded out of place,
     so arrays saved for earlier backwards stay intact."""
     self.data, self.grad_fn, self._requires_grad = result.data, result.grad_fn, True
+
+
+def add_at(out: Any, key: Any, values: Any) -> None:
+    """``out[key] += values`` where repeated positions in ``key`` all add up."""
+    xp = get_array_module(out)
+    if xp is np:
+        np.add.at(out, key, values)
+    else:  # pragma: no cover - CuPy
+        import cupyx
+
+        cupyx.scatter_add(out, key, values)

@@ -24,7 +24,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad_state
 from ..backend.device import get_array_module
 from ..tensor import Tensor
-from ._util import LEAF_INPLACE, become, normalize_dim, sum_to
+from ._util import LEAF_INPLACE, add_at, become, normalize_dim, sum_to
 from .shape import expand
 
 __all__ = [
@@ -104,17 +104,6 @@ def _index_error(err: IndexError, op: str) -> IndexError:
     return IndexError(msg if msg.startswith(op + ":") else f"{op}: {msg}")
 
 
-def _add_at(out: Any, key: Any, values: Any) -> None:
-    """``out[key] += values`` where repeated positions in ``key`` all add up."""
-    xp = get_array_module(out)
-    if xp is np:
-        np.add.at(out, key, values)
-    else:  # pragma: no cover - CuPy
-        import cupyx
-
-        cupyx.scatter_add(out, key, values)
-
-
 # ---------------------------------------------------------------- reading and writing
 class Index(Function):
     """``x[key]``: a view for basic keys, a copy for index arrays."""
@@ -131,7 +120,7 @@ class Index(Function):
     def backward(self, g: Any) -> tuple[Any]:
         out = get_array_module(g).zeros(self.src, dtype=g.dtype)
         if self.kind == ADVANCED:
-            _add_at(out, self.key, g)  # an element picked twice gets both gradients
+            add_at(out, self.key, g)  # an element picked twice gets both gradients
         else:
             out[self.key] = g
         return (out,)
@@ -245,7 +234,7 @@ def _scatter_add_into(out: Any, dim: int, index: Any, src: Any) -> None:
             along[i] = index.shape[i]
             flat = flat + (xp.arange(index.shape[i]) * strides[i]).reshape(along)
     flat = xp.broadcast_to(flat, index.shape)
-    _add_at(out.reshape(-1), flat.reshape(-1), src.reshape(-1))
+    add_at(out.reshape(-1), flat.reshape(-1), src.reshape(-1))
 
 
 class Gather(Function):
@@ -272,7 +261,7 @@ class IndexSelect(Function):
     def backward(self, g: Any) -> tuple[Any, None]:
         (index,) = self.saved
         out = get_array_module(g).zeros(self.src, dtype=g.dtype)
-        _add_at(out, (slice(None),) * self.dim + (index,), g)
+        add_at(out, (slice(None),) * self.dim + (index,), g)
         return out, None
 
 

@@ -20,7 +20,9 @@ from ._util import LEAF_INPLACE, become
 __all__: list[str] = []
 
 
-def _assign(self: Tensor, result: Tensor) -> Tensor:
+def assign_inplace(self: Tensor, result: Tensor) -> Tensor:
+    """Store the out-of-place ``result`` into ``self`` by PyTorch's in-place rules (see the
+    module docstring); the shared tail of every ``op_`` and ``inplace=True`` variant."""
     tracked = _grad_state.enabled and (self._requires_grad or result._requires_grad)
     if tracked:
         if self.grad_fn is None and self._requires_grad:
@@ -42,7 +44,7 @@ def _assign(self: Tensor, result: Tensor) -> Tensor:
 
 def _inplace(fn: Any, name: str) -> Any:
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        return _assign(self, fn(self, *args, **kwargs))
+        return assign_inplace(self, fn(self, *args, **kwargs))
 
     method.__name__ = name
     method.__doc__ = (

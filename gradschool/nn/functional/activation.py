@@ -33,7 +33,7 @@ from ... import ops as _ops
 from ...autograd.function import Function
 from ...backend.device import get_array_module
 from ...ops._util import normalize_dim
-from ...ops.inplace import _assign
+from ...ops.inplace import assign_inplace
 from ...tensor import Tensor
 
 __all__ = [
@@ -97,7 +97,7 @@ def _1d(x: Any) -> Any:
 
 def _finish(input: Tensor, out: Tensor, inplace: bool) -> Tensor:  # noqa: A002
     """Return ``out``, or store it into ``input`` for the ``inplace=True`` variants."""
-    return _assign(input, out) if inplace else out
+    return assign_inplace(input, out) if inplace else out
 
 
 # ---------------------------------------------------------------- erf

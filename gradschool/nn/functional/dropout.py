@@ -23,7 +23,7 @@ import numpy as np
 from ...autograd.function import Function
 from ...backend.device import device_of, to_device
 from ...backend.random import rng_of
-from ...ops.inplace import _assign
+from ...ops.inplace import assign_inplace
 from ...tensor import Tensor
 
 __all__ = ["dropout", "dropout2d"]
@@ -67,7 +67,7 @@ def _mask(x: Any, shape: tuple[int, ...], p: float) -> Any:
 
 def _apply(input: Tensor, shape: tuple[int, ...], p: float, inplace: bool) -> Tensor:  # noqa: A002
     out = DropoutFunction.apply(input, mask=_mask(input.data, shape, float(p)))
-    return _assign(input, out) if inplace else out
+    return assign_inplace(input, out) if inplace else out
 
 
 def dropout(

@@ -17,7 +17,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...backend.device import get_array_module
-from ...ops.index import _add_at
+from ...ops._util import add_at
 from ...tensor import Tensor
 
 __all__ = ["embedding", "one_hot"]
@@ -41,7 +41,7 @@ class Embedding(Function):
             counts = xp.bincount(idx, minlength=self.wshape[0])
             rows = rows / counts[idx].astype(g.dtype)[:, None]
         gw = xp.zeros(self.wshape, dtype=g.dtype)
-        _add_at(gw, idx, rows)
+        add_at(gw, idx, rows)
         if self.padding_idx >= 0:  # the padding row is a constant: it learns nothing
             gw[self.padding_idx] = 0
         return gw, None

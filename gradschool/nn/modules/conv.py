@@ -188,15 +188,10 @@ class _ConvNd(Module):
             raise ValueError(f"{layer} expected {self.in_channels} input channels, got {c}")
 
 
-class Conv1d(_ConvNd):
-    """1-D convolution over ``(N, C_in, L)`` (or unbatched ``(C_in, L)``) -> ``(N, C_out,
-    L_out)``, ``L_out = (L + 2*padding - dilation*(kernel_size-1) - 1) // stride + 1``.
+class _Conv(_ConvNd):
+    """What Conv1d and Conv2d share: PyTorch's constructor and the forward."""
 
-    Weight ``(C_out, C_in/groups, kernel_size)``, bias ``(C_out,)``. Lecture: CS231n L5 (on
-    sequences: CS231n L10, audio and text convnets).
-    """
-
-    _nd = 1
+    _conv: Any = None  # the functional op, set by each subclass
 
     def __init__(
         self,
@@ -233,14 +228,28 @@ class Conv1d(_ConvNd):
         self._check_input(input)
         if self.padding_mode != "zeros":
             input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return F.conv1d(input, weight, bias, self.stride, 0, self.dilation, self.groups)
-        return F.conv1d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+            return self._conv(input, weight, bias, self.stride, 0, self.dilation, self.groups)
+        return self._conv(
+            input, weight, bias, self.stride, self.padding, self.dilation, self.groups
+        )
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return self._conv_forward(input, self.weight, self.bias)
 
 
-class Conv2d(_ConvNd):
+class Conv1d(_Conv):
+    """1-D convolution over ``(N, C_in, L)`` (or unbatched ``(C_in, L)``) -> ``(N, C_out,
+    L_out)``, ``L_out = (L + 2*padding - dilation*(kernel_size-1) - 1) // stride + 1``.
+
+    Weight ``(C_out, C_in/groups, kernel_size)``, bias ``(C_out,)``. Lecture: CS231n L5 (on
+    sequences: CS231n L10, audio and text convnets).
+    """
+
+    _nd = 1
+    _conv = staticmethod(F.conv1d)
+
+
+class Conv2d(_Conv):
     """2-D convolution over images ``(N, C_in, H, W)`` (or ``(C_in, H, W)``) ->
     ``(N, C_out, H_out, W_out)``, ``H_out = (H + 2*padding - dilation*(kH-1) - 1) // stride + 1``.
 
@@ -257,47 +266,7 @@ class Conv2d(_ConvNd):
     """
 
     _nd = 2
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        dilation: Any = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            0,
-            groups,
-            bias,
-            padding_mode,
-            device,
-            dtype,
-        )
-
-    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:  # noqa: A002
-        """The convolution with a given weight (PyTorch's hook for layers that transform
-        their weight first, e.g. weight standardisation)."""
-        self._check_input(input)
-        if self.padding_mode != "zeros":
-            input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return F.conv2d(input, weight, bias, self.stride, 0, self.dilation, self.groups)
-        return F.conv2d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return self._conv_forward(input, self.weight, self.bias)
+    _conv = staticmethod(F.conv2d)
 
 
 class _ConvTransposeNd(_ConvNd):
