@@ -146,7 +146,10 @@ class Optimizer:
 
 def _to_state_value(value: Any, param: Tensor) -> Any:
     """A saved state value as this library's type: arrays become tensors on the parameter's
-    device (floating ones in its dtype, as PyTorch casts them); numbers stay numbers."""
+    device (floating ones in its dtype, as PyTorch casts them); numbers stay numbers; lists
+    (L-BFGS's history) are converted item by item."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_state_value(v, param) for v in value)
     if isinstance(value, Tensor):
         array = value.data
     elif hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch.Tensor
