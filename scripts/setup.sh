@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Make .venv with gradschool installed in editable mode.
+# Make .venv with gradschool installed in editable mode (and the `gradschool` command).
 #   bash scripts/setup.sh          runtime only (NumPy)
+#   bash scripts/setup.sh train    plus what the main job shows with (tqdm progress bars, matplotlib curves)
 #   bash scripts/setup.sh test     plus the test and lint tools (pytest, hypothesis, torch 2.13.0 CPU, ruff)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,8 +11,9 @@ if [ ! -x .venv/bin/python ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
 fi
 extras=""
-if [ "${1:-}" = "test" ]; then
-  extras="[test,dev]"
-fi
+case "${1:-}" in
+  test) extras="[test,dev]" ;;
+  train) extras="[train]" ;;
+esac
 # torch is pinned to 2.13.0: its CPU build installs from local disk (see README)
 .venv/bin/python -m pip install --quiet -e ".${extras}"

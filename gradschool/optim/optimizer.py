@@ -70,13 +70,17 @@ class Optimizer:
         params = [params] if isinstance(params, Tensor) else list(params)
         for p in params:
             if not isinstance(p, Tensor):
-                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
+                raise TypeError(
+                    f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}"
+                )
             if not p.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor")
         group = {"params": params}
         for key, default in self.defaults.items():
             if default is required and key not in param_group:
-                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {key}")
+                raise ValueError(
+                    f"parameter group didn't specify a value of required optimization parameter {key}"
+                )
             group[key] = param_group.get(key, default)
         for key, value in param_group.items():
             if key != "params":
@@ -115,7 +119,10 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p in self.state and self.state[p]:
-                    state[index[id(p)]] = {k: (v.detach() if isinstance(v, Tensor) else deepcopy(v)) for k, v in self.state[p].items()}
+                    state[index[id(p)]] = {
+                        k: (v.detach() if isinstance(v, Tensor) else deepcopy(v))
+                        for k, v in self.state[p].items()
+                    }
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:

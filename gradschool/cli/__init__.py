@@ -1,0 +1,3 @@
+"""``gradschool.cli``: the ``gradschool`` command (``gradschool train``, ``evaluate``,
+``predict``), in ``gradschool.cli.main``; ``python -m gradschool.cli`` and
+``python -m gradschool`` run it too."""

@@ -1,0 +1,532 @@
+"""The ``gradschool`` command: train a classifier, evaluate a run, classify an image.
+
+    gradschool train                          LeNet-5 on Fashion-MNIST, then the test accuracy
+    gradschool train --dataset spiral         a two-layer net on the spiral toy data
+    gradschool train --resume runs/X          continue a stopped run exactly where it stopped
+    gradschool evaluate runs/X                the saved model's test metrics again
+    gradschool predict runs/X image.png       the top classes of an image, with probabilities
+
+A run folder holds ``config.json`` (every option, so the run can be rebuilt),
+``checkpoint.safetensors`` (the last epoch: weights, optimiser, scheduler, random states),
+``best.safetensors`` (the weights of the best validation epoch), ``log.csv`` and
+``metrics.json`` (per-epoch metrics; ``test_accuracy`` and friends at the end) and
+``curves.png`` (the training curves).
+
+Errors (missing data, a corrupted file, a checkpoint of another model, an unknown option)
+print one message and exit with status 1, without a traceback (set ``GRADSCHOOL_DEBUG=1``
+to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .runs import (
+    DATASETS,
+    OPTIMIZERS,
+    CLIError,
+    build_model,
+    build_optimizer,
+    dataset_spec,
+    default_lr,
+    known_models,
+    model_kwargs,
+)
+
+__all__ = ["main", "build_parser"]
+
+RUN_FILES = (
+    "config.json",
+    "checkpoint.safetensors",
+    "best.safetensors",
+    "log.csv",
+    "metrics.json",
+    "curves.png",
+)
+SCHEDULERS = ("none", "cosine", "step", "plateau")
+# options that --resume takes from config.json and cannot change
+FIXED_ON_RESUME = (
+    "model",
+    "dataset",
+    "batch_size",
+    "lr",
+    "optimizer",
+    "weight_decay",
+    "seed",
+    "scheduler",
+)
+
+
+# ----------------------------------------------------------------- the parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gradschool",
+        description="Train, evaluate and use classifiers built with gradschool.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n")[1],
+    )
+    sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,predict}")
+
+    p = sub.add_parser("train", help="train a model (LeNet-5 on Fashion-MNIST by default)")
+    p.add_argument(
+        "--model", help="model name (default: lenet5 for image data, mlp for spiral/digits)"
+    )
+    p.add_argument("--dataset", choices=list(DATASETS), help="default: fashion-mnist")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        help="total epochs (default depends on the dataset: 10 for fashion-mnist)",
+    )
+    p.add_argument("--batch-size", type=int, help="default 128 (64 for small datasets)")
+    p.add_argument(
+        "--lr",
+        type=float,
+        help="learning rate (default: the dataset's choice for the optimizer, e.g. 3e-3 for adam on fashion-mnist; else 1e-3 for adam, 0.05 for sgd ...)",
+    )
+    p.add_argument("--optimizer", choices=list(OPTIMIZERS), help="default: adam")
+    p.add_argument(
+        "--weight-decay", type=float, help="L2 penalty / decoupled decay (the optimizer's default)"
+    )
+    p.add_argument(
+        "--scheduler", choices=SCHEDULERS, help="learning-rate schedule (default: cosine)"
+    )
+    p.add_argument(
+        "--patience", type=int, help="early stopping: epochs without a better val accuracy"
+    )
+    p.add_argument(
+        "--seed", type=int, help="random seed: same seed, same run, bit for bit (default 0)"
+    )
+    p.add_argument("--out", help="run folder (default: runs/<model>-<dataset>)")
+    p.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
+    _data_options(p)
+    p.add_argument("--device", default=None, help="cpu (default) or cuda")
+    p.add_argument("--no-progress", action="store_true", help="no per-batch progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="re-evaluate a run's saved model on the test set")
+    p.add_argument("run", metavar="DIR", help="a run folder written by gradschool train")
+    _data_options(p)
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="classify an image file with a run's saved model")
+    p.add_argument("run", metavar="DIR", help="a run folder written by gradschool train")
+    p.add_argument("image", help="a PNG file (grey or colour, any size)")
+    p.add_argument("--topk", type=int, default=5, help="how many classes to show (default 5)")
+    p.add_argument(
+        "--invert",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="invert the image (auto: when the model saw light objects on black and the image has a light border)",
+    )
+    p.set_defaults(func=cmd_predict)
+    return parser
+
+
+def _data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data-dir", help="folder holding the dataset files (default: the usual places)"
+    )
+    p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
+
+
+# ----------------------------------------------------------------- entry point
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``gradschool`` command with ``argv`` (default ``sys.argv[1:]``); returns the
+    exit status (0 on success)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse's own errors and --help: keep its status, no traceback
+        return e.code if isinstance(e.code, int) else 2
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        hint = ""
+        if args.command == "train":
+            run = getattr(args, "run_dir", None) or "<run folder>"
+            hint = (
+                f" The last finished epoch is saved; gradschool train --resume {run} "
+                "continues from it."
+            )
+        print(f"\ninterrupted.{hint}", file=sys.stderr)
+        return 130
+    except Exception as e:
+        if os.environ.get("GRADSCHOOL_DEBUG"):
+            raise
+        print(f"gradschool {args.command}: error: {_message(e)}", file=sys.stderr)
+        return 1
+
+
+def _message(e: Exception) -> str:
+    from ..train import CheckpointError, TrainingDiverged
+
+    text = str(e) or type(e).__name__
+    if isinstance(
+        e,
+        CLIError
+        | CheckpointError
+        | TrainingDiverged
+        | ValueError
+        | FileNotFoundError
+        | ImportError,
+    ):
+        return text
+    if isinstance(e, OSError):
+        return f"{text} ({type(e).__name__})"
+    return (
+        f"{type(e).__name__}: {text} (an unexpected error; GRADSCHOOL_DEBUG=1 shows the traceback)"
+    )
+
+
+# ----------------------------------------------------------------- shared steps
+def _read_config(run: str | os.PathLike[str]) -> dict[str, Any]:
+    from ..train.log import read_json
+
+    path = Path(run) / "config.json"
+    if not Path(run).is_dir():
+        raise CLIError(
+            f"{run} is not a folder; pass the run folder written by gradschool train (e.g. runs/lenet5-fashion-mnist)"
+        )
+    if not path.exists():
+        raise CLIError(
+            f"{run} is not a run folder: it has no config.json (gradschool train --out {run} makes one)"
+        )
+    config = read_json(path)
+    for key in ("model", "dataset", "model_kwargs"):
+        if key not in config:
+            raise CLIError(f"{path} lacks the key {key!r}; the file is corrupted")
+    return config
+
+
+def _load_split(config: dict[str, Any], train: bool, data_dir: str | None, download: bool) -> Any:
+    spec = dataset_spec(config["dataset"])
+    transform = _transform(config)
+    try:
+        return spec.load(data_dir, train, download, transform)
+    except FileNotFoundError as e:
+        raise CLIError(
+            f"{e}\n(with the gradschool command: --data-dir DIR, or --download)"
+        ) from None
+    except ValueError as e:
+        raise CLIError(f"the {config['dataset']} data is corrupted: {e}") from None
+
+
+def _transform(config: dict[str, Any]) -> Any:
+    if config.get("kind") != "image":
+        return None
+    from ..data.transforms import Compose, Normalize, ToTensor
+
+    return Compose([ToTensor(), Normalize(config["mean"], config["std"])])
+
+
+def _loader(dataset: Any, batch_size: int, shuffle: bool = False, generator: Any = None) -> Any:
+    from ..data.dataloader import DataLoader
+
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator)
+
+
+def _model_for(config: dict[str, Any], device: str | None = None) -> Any:
+    model = build_model(config["model"], dict(config["model_kwargs"]))
+    device = device or config.get("device") or "cpu"
+    return model.to(device) if device != "cpu" else model
+
+
+def _weights_file(run: Path) -> Path:
+    for name in ("best.safetensors", "checkpoint.safetensors"):
+        if (run / name).exists():
+            return run / name
+    raise CLIError(
+        f"{run} holds no saved model (no best.safetensors or checkpoint.safetensors); train it first"
+    )
+
+
+def _scheduler(name: str, optimizer: Any, epochs: int) -> Any:
+    from ..optim import lr_scheduler as ls
+
+    if name == "cosine":
+        return ls.CosineAnnealingLR(optimizer, T_max=epochs)
+    if name == "step":
+        return ls.StepLR(optimizer, step_size=max(epochs // 3, 1), gamma=0.1)
+    if name == "plateau":
+        return ls.ReduceLROnPlateau(optimizer, mode="max", factor=0.1, patience=2)
+    return None
+
+
+def _print_metrics(prefix: str, metrics: dict[str, Any]) -> None:
+    parts = [f"{prefix} accuracy {metrics['accuracy']:.4f}"] if "accuracy" in metrics else [prefix]
+    if "top5_accuracy" in metrics:
+        parts.append(f"top-5 {metrics['top5_accuracy']:.4f}")
+    parts.append(f"loss {metrics['loss']:.4f}")
+    print(", ".join(parts) + f" ({metrics['n']:,} examples)")
+
+
+# ----------------------------------------------------------------- train
+def _new_config(args: argparse.Namespace) -> dict[str, Any]:
+    dataset = args.dataset or "fashion-mnist"
+    spec = dataset_spec(dataset)
+    model = args.model or spec.default_model
+    if model not in known_models():
+        raise CLIError(f"unknown model {model!r}; known models: {', '.join(known_models())}")
+    optimizer = args.optimizer or "adam"
+    for name, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
+        if value is not None and value < 1:
+            raise CLIError(f"{name} must be a positive integer, got {value}")
+    import gradschool
+
+    return {
+        "gradschool_version": gradschool.__version__,
+        "model": model,
+        "model_kwargs": model_kwargs(model, spec),
+        "dataset": dataset,
+        "kind": spec.kind,
+        "num_classes": spec.num_classes,
+        "in_channels": spec.in_channels,
+        "input_size": spec.input_size,
+        "mean": list(spec.mean),
+        "std": list(spec.std),
+        "dark_background": spec.dark_background,
+        "epochs": args.epochs or spec.default_epochs,
+        "batch_size": args.batch_size or spec.default_batch_size,
+        "optimizer": optimizer,
+        "lr": args.lr if args.lr is not None else default_lr(optimizer, spec),
+        "weight_decay": args.weight_decay,
+        "scheduler": args.scheduler or "cosine",
+        "patience": args.patience,
+        "seed": 0 if args.seed is None else args.seed,
+        "device": args.device or "cpu",
+    }
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import gradschool as gs
+
+    from ..backend.random import Generator
+    from ..data.dataset import random_split
+    from ..train import evaluate, fit
+    from ..train.log import read_json, write_json
+
+    if args.resume:
+        run = Path(args.resume)
+        config = _read_config(run)
+        changed = [
+            f"--{k.replace('_', '-')}"
+            for k in FIXED_ON_RESUME
+            if getattr(args, k) is not None and getattr(args, k) != config.get(k)
+        ]
+        if changed:
+            raise CLIError(
+                f"--resume continues the run as configured in {run / 'config.json'}; "
+                f"{', '.join(changed)} cannot change (only --epochs, --patience, --data-dir, "
+                "--device and --no-progress can)"
+            )
+        if not (run / "checkpoint.safetensors").exists():
+            raise CLIError(
+                f"cannot resume {run}: it has no checkpoint.safetensors (did its first epoch finish?)"
+            )
+        if args.out is not None and Path(args.out).resolve() != run.resolve():
+            raise CLIError(f"--resume {run} writes into {run}; drop --out {args.out}")
+        if (
+            args.epochs is not None
+            and args.epochs != config["epochs"]
+            and config.get("scheduler") in ("cosine", "step")
+        ):
+            raise CLIError(
+                f"--epochs cannot change on --resume with the {config['scheduler']} schedule: it "
+                f"was planned for {config['epochs']} epochs (start a new run with --epochs "
+                f"{args.epochs}, or train with --scheduler none or plateau to extend runs later)"
+            )
+        for key in ("epochs", "patience", "device"):
+            if getattr(args, key) is not None:
+                config[key] = getattr(args, key)
+    else:
+        config = _new_config(args)
+        run = Path(args.out or f"runs/{config['model']}-{config['dataset']}")
+        if run.exists() and not run.is_dir():
+            raise CLIError(f"--out {run} is a file, not a folder")
+        if (run / "checkpoint.safetensors").exists():
+            print(
+                f"note: starting afresh in {run}, replacing the run there (--resume {run} would continue it)"
+            )
+        for name in RUN_FILES:
+            (run / name).unlink(missing_ok=True)
+
+    args.run_dir = run  # for the message on Ctrl-C
+    # data first: a missing dataset should fail before anything is written
+    train_full = _load_split(config, True, args.data_dir, args.download)
+    test_set = _load_split(config, False, args.data_dir, args.download)
+    n = len(train_full)
+    n_val = config.setdefault("val_size", min(5000, n // 10))
+    if not 0 < n_val < n:
+        raise CLIError(
+            f"the {config['dataset']} training set has only {n} examples: too few to hold out a validation set"
+        )
+    config["classes"] = [
+        str(c) for c in getattr(train_full, "classes", range(config["num_classes"]))
+    ]
+    seed = int(config["seed"])
+    # separate generators: the split is fixed by the seed, the shuffling continues on resume
+    train_set, val_set = random_split(
+        train_full, [n - n_val, n_val], generator=Generator().manual_seed(seed)
+    )
+    shuffle_gen = Generator().manual_seed(seed + 1)
+    bs = int(config["batch_size"])
+    train_loader = _loader(train_set, bs, shuffle=True, generator=shuffle_gen)
+    val_loader = _loader(val_set, max(bs, 500))
+    test_loader = _loader(test_set, max(bs, 500))
+
+    gs.manual_seed(seed)  # the model's initial weights
+    model = _model_for(config, args.device)
+    optimizer = build_optimizer(
+        config["optimizer"], model.parameters(), config["lr"], config["weight_decay"]
+    )
+    scheduler = _scheduler(config["scheduler"], optimizer, int(config["epochs"]))
+    n_params = sum(p.numel() for p in model.parameters())
+    config["num_parameters"] = n_params
+    write_json(run / "config.json", config)
+
+    schedule = "constant" if config["scheduler"] == "none" else f"{config['scheduler']} schedule"
+    print(
+        f"gradschool train: {config['model']} ({n_params:,} parameters) on {config['dataset']} "
+        f"({n - n_val:,} train / {n_val:,} val / {len(test_set):,} test), {config['optimizer']} "
+        f"lr {config['lr']:g} ({schedule}), batch {bs}, {config['epochs']} "
+        f"epochs, seed {seed} -> {run}"
+    )
+    started = time.perf_counter()
+    history = fit(
+        model,
+        train_loader,
+        optimizer,
+        epochs=int(config["epochs"]),
+        val_loader=val_loader,
+        scheduler=scheduler,
+        out_dir=run,
+        resume=bool(args.resume),
+        early_stopping_patience=config.get("patience"),
+        monitor="val_accuracy",
+        restore_best=True,
+        progress=not args.no_progress,
+    )
+    train_seconds = time.perf_counter() - started
+    test = evaluate(model, test_loader, confusion=True)
+    metrics = read_json(run / "metrics.json")
+    metrics.update({f"test_{k}": v for k, v in test.items() if k != "n"})
+    metrics.update(
+        test_examples=test["n"],
+        train_seconds=round(train_seconds, 1),
+        model=config["model"],
+        dataset=config["dataset"],
+        best_epoch=history.best_epoch,
+    )
+    write_json(run / "metrics.json", metrics)
+    _print_metrics(f"test (best epoch {history.best_epoch}):", test)
+    print(f"{train_seconds:.0f}s of training; the run is in {run}/ (gradschool evaluate {run})")
+    return 0
+
+
+# ----------------------------------------------------------------- evaluate
+def evaluate_run(
+    run: str | os.PathLike[str], data_dir: str | None = None, download: bool = False
+) -> dict[str, Any]:
+    """The test metrics of the model saved in the run folder ``run`` (a dict with ``loss``,
+    ``accuracy``, ``top5_accuracy``, ``confusion_matrix``, ``n``)."""
+    from ..train import evaluate, load_model_weights
+
+    run = Path(run)
+    config = _read_config(run)
+    model = _model_for(config)
+    load_model_weights(_weights_file(run), model)
+    test_set = _load_split(config, False, data_dir, download)
+    return evaluate(
+        model, _loader(test_set, max(int(config.get("batch_size", 128)), 500)), confusion=True
+    )
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    metrics = evaluate_run(args.run, args.data_dir, args.download)
+    if args.json:
+        import json
+
+        print(json.dumps(metrics))
+        return 0
+    config = _read_config(args.run)
+    print(
+        f"{config['model']} on the {config['dataset']} test set, weights from {_weights_file(Path(args.run)).name}:"
+    )
+    _print_metrics("test", metrics)
+    matrix = metrics.get("confusion_matrix")
+    if matrix:
+        classes = config.get("classes") or [str(i) for i in range(len(matrix))]
+        width = max(len(c) for c in classes)
+        print("per-class accuracy (row of the confusion matrix; most confused with):")
+        for i, row in enumerate(matrix):
+            total = sum(row) or 1
+            others = [(v, j) for j, v in enumerate(row) if j != i]
+            worst_count, worst = max(others) if others else (0, i)
+            mixed = f"  {classes[worst]} ({worst_count})" if worst_count else ""
+            print(f"  {classes[i]:<{width}}  {row[i] / total:6.1%}{mixed}")
+    return 0
+
+
+# ----------------------------------------------------------------- predict
+def predict_image(
+    run: str | os.PathLike[str], image: str | os.PathLike[str], invert: str = "auto"
+) -> tuple[list[tuple[str, float]], str]:
+    """Class probabilities of the image file ``image`` under the model saved in ``run``,
+    most likely first, and a description of how the image was prepared."""
+    import numpy as np
+
+    from ..autograd.grad_mode import no_grad
+    from ..tensor import Tensor
+    from ..train import load_model_weights
+    from .image import prepare_image
+
+    run = Path(run)
+    config = _read_config(run)
+    if config.get("kind") != "image":
+        raise CLIError(
+            f"{run} was trained on {config['dataset']}, whose inputs are not images; predict "
+            "classifies image files with a model trained on an image dataset"
+        )
+    if not Path(image).is_file():
+        raise CLIError(f"no image file at {image}")
+    model = _model_for(config, "cpu")
+    load_model_weights(_weights_file(run), model)
+    try:
+        array, how = prepare_image(
+            image,
+            int(config["in_channels"]),
+            int(config["input_size"]),
+            invert=invert,
+            dark_background=bool(config.get("dark_background")),
+        )
+    except ValueError as e:
+        raise CLIError(f"cannot read {image} as a PNG image: {e}") from None
+    x = _transform(config)(array)
+    x = x.data if isinstance(x, Tensor) else np.asarray(x)
+    model.eval()
+    with no_grad():
+        scores = model(Tensor._make(x[None])).data[0].astype(np.float64)
+    probs = np.exp(scores - scores.max())
+    probs /= probs.sum()
+    classes = config.get("classes") or [str(i) for i in range(len(probs))]
+    order = np.argsort(-probs)
+    return [(classes[i], float(probs[i])) for i in order], how
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    if args.topk < 1:
+        raise CLIError(f"--topk must be a positive integer, got {args.topk}")
+    ranked, how = predict_image(args.run, args.image, args.invert)
+    print(f"{args.image} ({how}):")
+    for name, p in ranked[: args.topk]:
+        print(f"  {p:7.2%}  {name}")
+    return 0
