@@ -38,7 +38,7 @@ class Digits(ArrayDataset):
             from sklearn.datasets import load_digits
         except ImportError as err:
             raise ImportError(
-                "Digits needs scikit-learn, which is not installed: pip install scikit-learn"
+                "Digits needs scikit-learn, which is not installed: pip install 'gradschool[digits]' (or pip install scikit-learn)"
             ) from err
         bunch = load_digits()
         self.data = (np.asarray(bunch.images, dtype=np.float32) / np.float32(16.0)).reshape(
