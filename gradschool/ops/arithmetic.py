@@ -308,8 +308,12 @@ class Sigmoid(Function):
 class Relu(Function):
     def forward(self, x: Any) -> Any:
         xp = get_array_module(x)
-        # clip with an infinite upper bound is ~3x faster than maximum(x, 0) in NumPy
-        y = xp.clip(x, 0.0, xp.inf) if x.dtype.kind == "f" else xp.maximum(x, 0, dtype=x.dtype)
+        # on large float arrays clip(x, 0, inf) runs ~3x faster than maximum(x, 0) in NumPy,
+        # but its Python wrapper costs ~1.5 us, which dominates on small ones
+        if x.dtype.kind == "f" and x.size > 8192:
+            y = xp.clip(x, 0.0, xp.inf)
+        else:
+            y = xp.maximum(x, x.dtype.type(0))
         self.saved = (y,)
         return y
 
