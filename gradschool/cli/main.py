@@ -5,6 +5,7 @@
     gradschool train --resume runs/X          continue a stopped run exactly where it stopped
     gradschool evaluate runs/X                the saved model's test metrics again
     gradschool predict runs/X image.png       the top classes of an image, with probabilities
+    gradschool tune --param lr=1e-4:1e-1      a hyperparameter search over train runs
 
 A run folder holds ``config.json`` (every option, so the run can be rebuilt),
 ``checkpoint.safetensors`` (the last epoch: weights, optimiser, scheduler, random states),
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split("\n\n")[1],
     )
-    sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,predict}")
+    sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,predict,tune}")
 
     p = sub.add_parser("train", help="train a model (LeNet-5 on Fashion-MNIST by default)")
     p.add_argument(
@@ -125,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="invert the image (auto: when the model saw light objects on black and the image has a light border)",
     )
     p.set_defaults(func=cmd_predict)
+
+    from ..tune import add_tune_parser  # gradschool tune: its options are train's, copied
+
+    add_tune_parser(sub)
     return parser
 
 
