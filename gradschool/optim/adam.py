@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.grad_mode import enable_grad
 from ..backend.device import get_array_module
 from ..tensor import Tensor
 from .optimizer import Optimizer
@@ -94,10 +93,7 @@ class Adam(Optimizer):
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` if one is given."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
+        loss = self._evaluate(closure)
         for group in self.param_groups:
             lr = float(group["lr"])
             beta1, beta2 = (float(b) for b in group["betas"])

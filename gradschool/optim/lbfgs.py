@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.grad_mode import enable_grad
 from ..backend.device import get_array_module
 from ..tensor import Tensor
 from .optimizer import Optimizer
@@ -258,8 +257,7 @@ class LBFGS(Optimizer):
     ) -> tuple[float, Any]:
         """Loss and flat gradient at ``x + t d``; the parameters are put back to ``x``."""
         self._add_grad(t, d)
-        with enable_grad():
-            loss = float(closure())
+        loss = float(self._evaluate(closure))
         flat_grad = self._gather_flat_grad()
         for p, saved in zip(self._params, x, strict=True):
             p.data[...] = saved
@@ -304,8 +302,7 @@ class LBFGS(Optimizer):
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
 
-        with enable_grad():
-            orig_loss = closure()
+        orig_loss = self._evaluate(closure)
         loss = float(orig_loss)
         current_evals = 1
         state["func_evals"] += 1
@@ -378,8 +375,7 @@ class LBFGS(Optimizer):
                 self._add_grad(t, d)
                 if n_iter != max_iter:
                     # the last iteration skips this evaluation: the next step makes it anyway
-                    with enable_grad():
-                        loss = float(closure())
+                    loss = float(self._evaluate(closure))
                     flat_grad = self._gather_flat_grad()
                     opt_cond = abs(flat_grad).max() <= tolerance_grad
                     ls_func_evals = 1

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.grad_mode import enable_grad
 from ..backend.device import get_array_module
 from ..tensor import Tensor
 
@@ -99,6 +100,14 @@ class Optimizer:
                         p.grad = None
                     else:
                         p.grad.data[...] = 0
+
+    @staticmethod
+    def _evaluate(closure: Callable[[], Any] | None) -> Any:
+        """The closure's loss, computed with gradients on (a step may run under no_grad)."""
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:  # pragma: no cover
         raise TypeError(f"{type(self).__name__} does not define step()")
