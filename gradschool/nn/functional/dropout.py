@@ -10,6 +10,10 @@ in evaluation (``training=False``) dropout is the identity.
 instead of single positions: neighbouring positions of a conv feature map are strongly
 correlated, so dropping them one by one hardly regularises.
 
+``stochastic_depth`` (Huang et al. 2016, "Deep networks with stochastic depth") drops a
+residual branch for whole examples: a ResNet trained this way is an ensemble of shallower
+networks, and the shorter expected depth makes it train faster.
+
 The mask is drawn from gradschool's generator, so ``gradschool.manual_seed`` repeats it. The
 backward multiplies the upstream gradient by the same scaled mask.
 """
@@ -26,7 +30,7 @@ from ...backend.random import rng_of
 from ...ops.inplace import assign_inplace
 from ...tensor import Tensor
 
-__all__ = ["dropout", "dropout2d"]
+__all__ = ["dropout", "dropout2d", "stochastic_depth"]
 
 
 class DropoutFunction(Function):
@@ -113,3 +117,25 @@ def dropout2d(
         return input
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)  # one draw per channel
     return _apply(input, shape, p, inplace)
+
+
+def stochastic_depth(
+    input: Tensor,  # noqa: A002
+    p: float,
+    mode: str = "row",
+    training: bool = True,
+) -> Tensor:
+    """Stochastic depth for the residual branch ``input`` of shape ``(N, ...)``
+    (``torchvision.ops.stochastic_depth``): in training, ``mode="row"`` zeroes each
+    example's branch with probability ``p`` and ``mode="batch"`` the whole batch's; kept
+    branches are scaled by ``1 / (1 - p)`` so evaluation is the identity.
+
+    Used as ``x + stochastic_depth(branch(x), p, "row", self.training)`` in a residual block.
+    """
+    _check(input, p, "stochastic_depth")
+    if mode not in ("row", "batch"):
+        raise ValueError(f"stochastic_depth: mode must be 'row' or 'batch', got {mode!r}")
+    if not training or p == 0 or input.data.size == 0:
+        return input
+    shape = ((input.shape[0] if mode == "row" else 1),) + (1,) * (input.ndim - 1)
+    return _apply(input, shape, p, False)

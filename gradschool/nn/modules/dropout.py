@@ -9,7 +9,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from ..module import Module
 
-__all__ = ["Dropout", "Dropout2d"]
+__all__ = ["Dropout", "Dropout2d", "StochasticDepth"]
 
 
 class _DropoutNd(Module):
@@ -50,3 +50,23 @@ class Dropout2d(_DropoutNd):
 
     def forward(self, input: Any) -> Tensor:  # noqa: A002
         return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class StochasticDepth(Module):
+    """Drops a residual branch for whole examples (``mode="row"``) or the whole batch
+    (``mode="batch"``) with probability ``p`` in training, scaling kept branches by
+    ``1 / (1 - p)``; the identity in evaluation (``torchvision.ops.StochasticDepth``)."""
+
+    def __init__(self, p: float, mode: str = "row") -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"StochasticDepth: p must be a number in [0, 1], got {p!r}")
+        if mode not in ("row", "batch"):
+            raise ValueError(f"StochasticDepth: mode must be 'row' or 'batch', got {mode!r}")
+        self.p, self.mode = p, mode
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.stochastic_depth(input, self.p, self.mode, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, mode={self.mode}"
