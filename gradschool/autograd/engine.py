@@ -45,9 +45,10 @@ def retain(node: Node, tensor: Any) -> None:
 def _accumulate_leaf(leaf: Any, grad: Any) -> None:
     if leaf.grad is None:
         # a backward may hand one array to several inputs, so each leaf gets its own copy
-        # (which also turns NumPy scalars into arrays and casts to the leaf's dtype)
+        # (which also turns NumPy scalars into arrays and casts to the leaf's dtype); C order,
+        # as a user expects, whatever layout the op computed it in
         xp = get_array_module(leaf.data)
-        leaf.grad = leaf._wrap_grad(xp.array(grad, dtype=leaf.data.dtype))
+        leaf.grad = leaf._wrap_grad(xp.array(grad, dtype=leaf.data.dtype, order="C"))
     else:
         leaf.grad.data += grad
 

@@ -78,9 +78,26 @@ def empty_cache() -> None:
 
 
 # ---------------------------------------------------------------- the array-level kernels
+# Memory layout. Every array here has PyTorch's NCHW *shape*, but a convolution's output is
+# stored channel-major, as (C, N, H, W) in memory, and handed out as a transposed view. The
+# GEMMs all want the channels as rows and (sample, position) as one long column axis: stored
+# this way, the next convolution's padding/columns, the backward's ``dy`` as (O, N*OH*OW),
+# and batch norm's per-channel sums all read contiguous memory, and no transpose copy is made
+# between layers. Elementwise ops keep whatever layout their input has, so the whole network
+# runs channel-major without any op knowing.
+def _channel_major(x: Any) -> bool:
+    """True if ``x`` (N, C, H, W) is stored as a C-contiguous (C, N, H, W) array."""
+    return x.transpose(1, 0, 2, 3).flags.c_contiguous
+
+
+def _new_nchw(xp: Any, n: int, c: int, h: int, w: int, dtype: Any) -> Any:
+    """A fresh (N, C, H, W) array stored channel-major (see above)."""
+    return xp.empty((c, n, h, w), dtype=dtype).transpose(1, 0, 2, 3)
+
+
 def _pad(x: Any, pads: Pads) -> Any:
-    """``x`` (N, C, H, W) with ``pads`` zeros added on each side (a scratch array, or ``x``
-    itself when there is nothing to pad); a negative pad crops."""
+    """``x`` (N, C, H, W) with ``pads`` zeros added on each side, in a channel-major scratch
+    buffer (or ``x`` itself when there is nothing to pad); a negative pad crops."""
     if pads == (0, 0, 0, 0):
         return x
     n, c, h, w = x.shape
@@ -90,11 +107,12 @@ def _pad(x: Any, pads: Pads) -> Any:
     if top == bottom == left == right == 0:
         return x
     h, w = x.shape[2:]
-    out = _buffer(get_array_module(x), "pad", (n, c, h + top + bottom, w + left + right), x.dtype)
-    out[:, :, :top] = 0  # zero only the border: the inside is overwritten next
-    out[:, :, top + h :] = 0
-    out[:, :, top : top + h, :left] = 0
-    out[:, :, top : top + h, left + w :] = 0
+    buf = _buffer(get_array_module(x), "pad", (c, n, h + top + bottom, w + left + right), x.dtype)
+    out = buf.transpose(1, 0, 2, 3)
+    buf[:, :, :top] = 0  # zero only the border: the inside is overwritten next
+    buf[:, :, top + h :] = 0
+    buf[:, :, top : top + h, :left] = 0
+    buf[:, :, top : top + h, left + w :] = 0
     out[:, :, top : top + h, left : left + w] = x
     return out
 
@@ -104,40 +122,58 @@ def _out_size(size: int, k: int, s: int, d: int) -> int:
     return (size - d * (k - 1) - 1) // s + 1
 
 
-def _im2col(
-    xpad: Any, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair, batch_first: bool
-) -> Any:
-    """The columns of a padded input (N, C, Hp, Wp), one per output position, in a scratch
-    buffer: ``(N, C*KH*KW, OH*OW)`` when ``batch_first`` (the forward's layout: its GEMM then
-    writes NCHW directly), else ``(C*KH*KW, N*OH*OW)`` (the weight gradient's layout: one GEMM
-    that sums over the batch and the positions at once).
-
-    Built as a strided view (no copy: each window is another starting address into the same
-    memory) and copied once. Channels come before the kernel offsets, so that the rows of group
-    ``g`` are one block; output positions come last, so that the innermost copy loop runs
-    along a row of the image (contiguous when the stride is 1).
-    """
+def _windows(xpad: Any, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> Any:
+    """Every window of a padded input (N, C, Hp, Wp) as a strided *view* of shape
+    ``(C, KH, KW, N, OH, OW)``: no data is copied, each window is just another starting
+    address into the same memory. Copied, it is im2col's column matrix ``(C*KH*KW, N*OH*OW)``:
+    channels before kernel offsets, so that the rows of group ``g`` are one block; output
+    positions last, so that the copy's inner loop runs along an image row."""
     xp = get_array_module(xpad)
     n, c = xpad.shape[:2]
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
     s_n, s_c, s_h, s_w = xpad.strides
-    if batch_first:
-        shape = (n, c, kh, kw, oh, ow)
-        strides = (s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw)
-    else:
-        shape = (c, kh, kw, n, oh, ow)
-        strides = (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw)
-    windows = xp.lib.stride_tricks.as_strided(xpad, shape=shape, strides=strides)
-    cols = _buffer(xp, "cols", shape, xpad.dtype)
-    cols[...] = windows
-    if batch_first:
-        return cols.reshape(n, c * kh * kw, oh * ow)
-    return cols.reshape(c * kh * kw, n * oh * ow)
+    return xp.lib.stride_tricks.as_strided(
+        xpad,
+        shape=(c, kh, kw, n, oh, ow),
+        strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw),
+    )
+
+
+# The columns are 9x the input for a 3x3 kernel (37 MB for 64x16x32x32), too big for the
+# cache: written to memory and read back by the GEMM. Instead the batch is cut into blocks
+# whose columns fit in the L2 cache, and each block's columns are built and multiplied at
+# once, so the GEMM reads them from cache.
+_BLOCK_BYTES = 1 << 20
+
+
+def _column_blocks(windows: Any) -> Any:
+    """Yield ``(start, stop, cols)``: the im2col columns ``(C*KH*KW, B*OH*OW)`` of samples
+    ``start:stop``, in a reused scratch buffer (a plain view when no copy is needed)."""
+    xp = get_array_module(windows)
+    c, kh, kw, n, oh, ow = windows.shape
+    rows, per_sample = c * kh * kw, oh * ow
+    if (kh, kw) == (1, 1) and windows[:, 0, 0].flags.c_contiguous:
+        # a 1x1 stride-1 convolution of a channel-major input: the input is its columns
+        yield 0, n, windows.reshape(rows, n * per_sample)
+        return
+    itemsize = windows.dtype.itemsize
+    block = max(1, min(n, _BLOCK_BYTES // max(1, rows * per_sample * itemsize)))
+    if xp is not np:
+        block = n  # on the GPU one big GEMM is best
+    buf = _buffer(xp, "cols", (c, kh, kw, block, oh, ow), windows.dtype)
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        cols = buf[:, :, :, : stop - start]
+        cols[...] = windows[:, :, :, start:stop]
+        yield start, stop, cols.reshape(rows, (stop - start) * per_sample)
 
 
 def _from_nchw(g: Any) -> Any:
-    """(N, O, OH, OW) -> (O, N*OH*OW), the layout of the backward's GEMMs, in a scratch buffer."""
+    """(N, O, OH, OW) -> (O, N*OH*OW), the layout of the backward's GEMMs: a free view when
+    ``g`` is channel-major (the usual case), else a copy into a scratch buffer."""
     n, o, oh, ow = g.shape
+    if _channel_major(g):
+        return g.transpose(1, 0, 2, 3).reshape(o, n * oh * ow)
     g2 = _buffer(get_array_module(g), "g2", (o, n, oh, ow), g.dtype)
     g2[...] = g.transpose(1, 0, 2, 3)
     return g2.reshape(o, n * oh * ow)
@@ -153,10 +189,11 @@ def _conv(
     groups: int,
     out_hw: Pair | None = None,
 ) -> Any:
-    """The convolution of x (N, C, H, W) with w (O, C/G, KH, KW), plus b: a new (N, O, OH, OW).
+    """The convolution of x (N, C, H, W) with w (O, C/G, KH, KW), plus b: a new (N, O, OH, OW)
+    array, stored channel-major.
 
-    One ``matmul`` call: W (O, C*KH*KW) times each sample's columns (C*KH*KW, OH*OW), batched
-    over the samples (and the groups) inside NumPy, written straight into the NCHW output.
+    One GEMM for the whole batch: W (O, C*KH*KW) times the columns (C*KH*KW, N*OH*OW) (a
+    batch of G GEMMs with groups), written straight into the (O, N, OH, OW) output.
     ``out_hw`` may ask for fewer output positions than fit (the input gradient of a transposed
     convolution whose output_padding no window reads)."""
     xp = get_array_module(x)
@@ -166,16 +203,16 @@ def _conv(
         out_hw = tuple(
             _out_size(xpad.shape[2 + i], kernel[i], stride[i], dilation[i]) for i in (0, 1)
         )
-    cols = _im2col(xpad, kernel, stride, dilation, out_hw, batch_first=True)
-    n, o, p = x.shape[0], w.shape[0], cols.shape[2]
-    out = xp.empty((n, o, *out_hw), dtype=x.dtype)
-    if groups == 1:
-        xp.matmul(w.reshape(o, -1), cols, out=out.reshape(n, o, p))
-    else:
-        wg = w.reshape(groups, o // groups, -1)
-        xp.matmul(wg, cols.reshape(n, groups, -1, p), out=out.reshape(n, groups, o // groups, p))
+    windows = _windows(xpad, kernel, stride, dilation, out_hw)
+    n, o = x.shape[0], w.shape[0]
+    out = _new_nchw(xp, n, o, *out_hw, x.dtype)
+    res = out.transpose(1, 0, 2, 3).reshape(o, n, -1)  # a view: out is channel-major
+    wg = w.reshape(groups, o // groups, -1)
+    for start, stop, cols in _column_blocks(windows):
+        dst = res[:, start:stop].reshape(groups, o // groups, -1)
+        xp.matmul(wg, cols.reshape(groups, -1, cols.shape[1]), out=dst)
     if b is not None:
-        out += b.reshape(1, o, 1, 1)
+        res += b.reshape(o, 1, 1)
     return out
 
 
@@ -193,14 +230,14 @@ def _weight_grad(
     than kept from the forward: a copy into a warm buffer is about as fast as allocating them
     once, and nothing ten times the size of the input stays alive between the two passes."""
     xp = get_array_module(x)
-    cols = _im2col(_pad(x, pads), w_shape[2:], stride, dilation, out_hw, batch_first=False)
-    if groups == 1:
-        # (cols @ dyᵀ)ᵀ: BLAS is faster with the long P axis contiguous in both operands
-        return xp.ascontiguousarray((cols @ g2.T).T).reshape(w_shape)
-    o, p = g2.shape
-    gw = xp.matmul(
-        cols.reshape(groups, -1, p), g2.reshape(groups, o // groups, p).transpose(0, 2, 1)
-    )
+    windows = _windows(_pad(x, pads), w_shape[2:], stride, dilation, out_hw)
+    o, n = w_shape[0], x.shape[0]
+    g3 = g2.reshape(groups, o // groups, n, -1)
+    # (cols @ dyᵀ) with the long position axis contiguous in both operands: BLAS's fast case
+    gw = xp.zeros((groups, math.prod(w_shape[1:]), o // groups), dtype=g2.dtype)
+    for start, stop, cols in _column_blocks(windows):
+        gblk = g3[:, :, start:stop].reshape(groups, o // groups, -1)
+        gw += xp.matmul(cols.reshape(groups, -1, cols.shape[1]), gblk.transpose(0, 2, 1))
     return xp.ascontiguousarray(gw.transpose(0, 2, 1)).reshape(w_shape)
 
 
@@ -213,7 +250,8 @@ def _col2im(
     dilation: Pair,
     out_hw: Pair,
 ) -> Any:
-    """Add the columns' gradients (C*KH*KW, N*OH*OW) back onto the input they were read from.
+    """Add the columns' gradients (C*KH*KW, N*OH*OW) back onto the input they were read from;
+    returns a new (N, C, H, W) array, stored channel-major.
 
     A position read by several windows gets the sum of their gradients: one strided add per
     kernel offset (KH*KW adds, each over every output position at once), into a
@@ -231,8 +269,8 @@ def _col2im(
             rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
             colz = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
             dxpad[:, :, rows, colz] += d6[:, i, j]
-    dx = xp.empty(x_shape, dtype=dcols.dtype)
-    dx[...] = dxpad[:, :, top : top + h, left : left + w].transpose(1, 0, 2, 3)
+    dx = _new_nchw(xp, n, c, h, w, dcols.dtype)
+    dx.transpose(1, 0, 2, 3)[...] = dxpad[:, :, top : top + h, left : left + w]
     return dx
 
 
