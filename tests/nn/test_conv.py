@@ -128,8 +128,8 @@ def test_dtype_and_no_bias():
     assert layer(gs.randn(1, 2, 4, 4, dtype=gs.float64)).dtype == gs.float64
 
 
-def test_float32_stays_float32_and_channel_major():
-    """Outputs are stored channel-major ((C, N, H, W) in memory, NCHW in shape: the layout the
+def test_float32_stays_float32_and_channels_last():
+    """Outputs are stored channels-last ((N, H, W, C) in memory, NCHW in shape: the layout the
     next layer's GEMM wants); the gradients handed to the user are C-contiguous."""
     x = gs.randn(2, 4, 7, 7, requires_grad=True)
     w = gs.randn(6, 2, 3, 3, requires_grad=True)
@@ -138,7 +138,7 @@ def test_float32_stays_float32_and_channel_major():
         F.conv2d(x, w, b, stride=2, padding=1, groups=2),
         F.conv_transpose2d(x, gs.randn(4, 3, 3, 3, requires_grad=True), None, 2, 1, 1, 2),
     ):
-        assert y.dtype == gs.float32 and y.data.transpose(1, 0, 2, 3).flags.c_contiguous
+        assert y.dtype == gs.float32 and y.data.transpose(0, 2, 3, 1).flags.c_contiguous
         y.sum().backward()
     for t in (x, w, b):
         assert t.grad.dtype == gs.float32 and t.grad.data.flags.c_contiguous
