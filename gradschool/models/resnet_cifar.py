@@ -138,12 +138,18 @@ class CifarResNet(ImageClassifier):
         name = name or f"{'resnet' if residual else 'plain'}{depth}"
         super().__init__(name, num_classes, in_channels, input_size, min_input_size=4)
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 8 or depth % 6 != 2:
-            raise ValueError(f"{name}: depth must be 6n + 2 with n >= 1 (20, 32, ...), got {depth}")
+            raise ValueError(
+                f"{name}: depth must be 6n + 2 with n >= 1 (20, 32, ...), got {depth!r}"
+            )
         if shortcut not in ("A", "B"):
             raise ValueError(f"{name}: shortcut must be 'A' or 'B', got {shortcut!r}")
-        if not 0.0 <= stochastic_depth_prob < 1.0:
+        if (
+            isinstance(stochastic_depth_prob, bool)
+            or not isinstance(stochastic_depth_prob, (int, float))
+            or not 0.0 <= stochastic_depth_prob < 1.0
+        ):
             raise ValueError(
-                f"{name}: stochastic_depth_prob must be in [0, 1), got {stochastic_depth_prob}"
+                f"{name}: stochastic_depth_prob must be a number in [0, 1), got {stochastic_depth_prob!r}"
             )
         if stochastic_depth_prob > 0 and not residual:
             raise ValueError(f"{name}: stochastic depth needs the residual shortcuts")
