@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_curves"]
+__all__ = ["plot_curves", "plot_runs"]
 
 TRAIN_COLOUR = (31, 119, 180)  # matplotlib's blue and orange
 VAL_COLOUR = (255, 127, 14)
@@ -96,6 +96,51 @@ def _draw_matplotlib(history: Sequence[Mapping[str, Any]]) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()
+
+
+def plot_runs(
+    runs: Mapping[str, Sequence[Mapping[str, Any]]], path: str | os.PathLike[str]
+) -> None:
+    """Compare several runs on one figure (matplotlib needed): training error and validation
+    error (``1 - accuracy``, in %) and training loss per epoch, one line colour per run.
+
+    ``runs`` maps a label (e.g. ``"resnet20"``) to its history (the rows of ``log.csv`` or
+    ``metrics.json``'s ``history``). Written atomically to ``path``. This is the figure of the
+    ResNet paper's degradation experiment: a plain net that trains to a *higher training*
+    error than its residual twin is harder to optimise, not overfitting.
+    """
+    import io
+
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError("plot_runs needs matplotlib: pip install 'gradschool[train]'") from None
+    from ..io.safetensors import atomic_write
+
+    fig = Figure(figsize=(15, 3.8), dpi=100, layout="tight")
+    FigureCanvasAgg(fig)
+    axes = [fig.add_subplot(1, 3, i + 1) for i in range(3)]
+    panels = (
+        ("training error (%)", "train_accuracy", True),
+        ("validation error (%)", "val_accuracy", True),
+        ("training loss", "train_loss", False),
+    )
+    for ax, (title, key, as_error) in zip(axes, panels, strict=True):
+        for label, history in runs.items():
+            xs, ys = _series(history, key)
+            if as_error:
+                ys = [100 * (1 - y) for y in ys]
+            ax.plot(xs, ys, marker="o", markersize=3, label=label)
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path) as f:
+        f.write(buf.getvalue())
 
 
 # ----------------------------------------------------------------- the raster fallback
