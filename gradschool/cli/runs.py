@@ -16,7 +16,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CLIError", "DataSpec", "DATASETS", "OPTIMIZERS", "build_model", "build_optimizer"]
+__all__ = [
+    "CLIError",
+    "ClassSubset",
+    "DataSpec",
+    "DATASETS",
+    "OPTIMIZERS",
+    "build_model",
+    "build_optimizer",
+    "parse_classes",
+]
 
 
 class CLIError(Exception):
@@ -146,6 +155,82 @@ def dataset_spec(name: str) -> DataSpec:
     if name not in DATASETS:
         raise CLIError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}")
     return DATASETS[name]
+
+
+# ----------------------------------------------------------------- label subsets
+def parse_classes(text: str, num_classes: int, dataset: str = "the dataset") -> list[int]:
+    """``--classes`` as a list of class indices: ``"0,1,2"``, ``"5-9"`` or a mix (``"0,2,5-7"``),
+    in the order given, each in ``[0, num_classes)``, no repeats, at least two."""
+    out: list[int] = []
+    for part in str(text).split(","):
+        part = part.strip()
+        try:
+            if "-" in part[1:]:
+                lo, hi = (int(v) for v in part.split("-", 1))
+                if hi < lo:
+                    raise ValueError
+                out.extend(range(lo, hi + 1))
+            else:
+                out.append(int(part))
+        except ValueError:
+            raise CLIError(
+                f"--classes takes class indices like 0,1,2 or 5-9, got {text!r}"
+            ) from None
+    bad = [c for c in out if not 0 <= c < num_classes]
+    if bad:
+        raise CLIError(f"--classes {text}: {dataset} has classes 0-{num_classes - 1}, got {bad[0]}")
+    if len(set(out)) != len(out):
+        raise CLIError(f"--classes {text} names a class twice")
+    if len(out) < 2:
+        raise CLIError(
+            f"--classes {text}: a classifier needs at least two classes (one class is always right)"
+        )
+    return out
+
+
+def _labels(dataset: Any) -> Any:
+    import numpy as np
+
+    targets = getattr(dataset, "targets", None)
+    if targets is not None:
+        return np.asarray(targets).reshape(-1)
+    if hasattr(dataset, "dataset") and hasattr(dataset, "indices"):  # a Subset
+        return _labels(dataset.dataset)[np.asarray(dataset.indices, dtype=np.int64)]
+    return np.asarray([int(dataset[i][1]) for i in range(len(dataset))])  # the slow way
+
+
+class ClassSubset:
+    """The examples of ``dataset`` whose label is in ``classes``, relabelled ``0..K-1`` in the
+    order of ``classes`` (``ClassSubset(fashion_train, [5, 6, 7, 8, 9])``: sandals become 0 ...
+    ankle boots 4). ``classes`` (the attribute) holds the kept classes' names; batches come
+    whole through ``__getitems__``, as from the dataset itself."""
+
+    def __init__(self, dataset: Any, classes: list[int]) -> None:
+        import numpy as np
+
+        from ..data.dataset import Subset
+
+        labels = _labels(dataset)
+        self.class_indices = list(classes)
+        self.remap = np.full(max(int(labels.max(initial=0)), *classes) + 1, -1, np.int64)
+        self.remap[np.asarray(classes)] = np.arange(len(classes))
+        self.subset = Subset(dataset, np.flatnonzero(np.isin(labels, classes)).tolist())
+        names = getattr(dataset, "classes", None) or [str(c) for c in range(len(self.remap))]
+        self.classes = [str(names[c]) for c in classes]
+
+    def __len__(self) -> int:
+        return len(self.subset)
+
+    def __getitem__(self, index: int) -> tuple[Any, int]:
+        x, y = self.subset[index]
+        return x, int(self.remap[int(y)])
+
+    def __getitems__(self, indices: Any) -> list[Any]:
+        from ..tensor import Tensor
+
+        x, y = self.subset.__getitems__(indices)
+        labels = y.data if isinstance(y, Tensor) else y
+        return [x, Tensor._make(self.remap[labels])]
 
 
 # ----------------------------------------------------------------- models

@@ -118,10 +118,10 @@ class Module:
         if params is None:
             raise AttributeError("cannot assign before Module.__init__() call")
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep="_parameters")
             params[name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep="_modules")
             modules[name] = value
         elif name in params:
             if value is not None:
@@ -141,9 +141,12 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: str | None = None) -> None:
+        """Drop ``name`` from every registry but ``keep`` (re-assigning an entry there keeps
+        its place in the order, as in PyTorch: ``seq[0] = Linear(...)`` stays first)."""
         for registry in ("_parameters", "_modules", "_buffers"):
-            self.__dict__[registry].pop(name, None)
+            if registry != keep:
+                self.__dict__[registry].pop(name, None)
         self.__dict__.pop(name, None)
 
     def __getattr__(self, name: str) -> Any:
@@ -167,7 +170,7 @@ class Module:
             raise KeyError(f'parameter name can\'t contain "." or be empty, got {name!r}')
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' as parameter '{name}'")
-        self._forget(name)
+        self._forget(name, keep="_parameters")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -177,7 +180,7 @@ class Module:
             raise KeyError(f'buffer name can\'t contain "." or be empty, got {name!r}')
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' as buffer '{name}'")
-        self._forget(name)
+        self._forget(name, keep="_buffers")
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -189,7 +192,7 @@ class Module:
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         if "." in name or not name:
             raise KeyError(f'module name can\'t contain "." or be empty, got {name!r}')
-        self._forget(name)
+        self._forget(name, keep="_modules")
         self._modules[name] = module
 
     register_module = add_module

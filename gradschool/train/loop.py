@@ -181,6 +181,7 @@ def fit(
     progress: bool = True,
     verbose: bool = True,
     plot: bool = True,
+    on_epoch_end: Callable[[int, dict[str, Any]], None] | None = None,
 ) -> History:
     """Train ``model`` for ``epochs`` epochs over ``train_loader`` with ``optimizer``.
 
@@ -212,6 +213,8 @@ def fit(
       ``ln(C)`` and print a note when far off.
     - ``progress``: the per-batch bar; ``verbose``: per-epoch lines and notes; ``plot``:
       write ``curves.png`` (matplotlib if installed, a plain raster plot otherwise).
+    - ``on_epoch_end(epoch, record)``: called after each epoch's metrics, before its checkpoint
+      is written (so a file it saves, such as a snapshot, is never missing after a resume).
 
     Returns a ``History``.
     """
@@ -361,6 +364,8 @@ def fit(
                 scheduler.step()
         say(_epoch_line(record, epochs, monitor if improved and len(history) > 1 else None))
 
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, record)
         if early_stopping_patience is not None and bad_epochs >= early_stopping_patience:
             history.stopped_early = True
         if out is not None:

@@ -168,7 +168,9 @@ def test_spiral_trains_and_predict_refuses_points(tiny, capsys):
 
 def test_unknown_model_lists_known_ones(tiny, capsys):
     code = main(["train", "--dataset", "bars", "--model", "resnet999"])
-    assert "unknown model 'resnet999'; known models: lenet5, mlp" in _error(capsys, code)
+    message = _error(capsys, code)
+    assert "unknown model 'resnet999'; known models: alexnet, " in message
+    assert ", lenet5, " in message and ", resnet20, " in message
 
 
 def test_bad_choice_and_no_command(capsys):

@@ -209,3 +209,13 @@ def test_clip_grad_norm_matches_torch():
     assert vec.shape == (17,)
     vector_to_parameters(vec * 0, ours)
     assert not ours[1].detach().numpy().any()
+
+
+def test_reassigning_a_child_keeps_its_place():
+    """As in PyTorch: replacing ``seq[0]`` (or a head) keeps the forward order and the keys."""
+    seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 4))
+    seq[0] = nn.Linear(2, 3)
+    seq.add_module("2", nn.Linear(3, 5))
+    assert list(seq._modules) == ["0", "1", "2"]
+    assert tuple(seq(gs.randn(1, 2)).shape) == (1, 5)
+    assert list(seq.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
