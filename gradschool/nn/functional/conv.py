@@ -273,30 +273,32 @@ def _col2im(
     pads: Pads,
     dilation: Pair,
     out_hw: Pair,
-    groups: int,
 ) -> Any:
-    """Add the columns' gradients (N*OH*OW, G, KH*KW*C/G) back onto the input they were read
-    from; returns a new (N, C, H, W) array, stored channels-last.
+    """Add the columns' gradients ``(G, KH*KW*C/G, N*OH*OW)`` back onto the input they were
+    read from; returns a new (N, C, H, W) array, stored channels-last.
 
     A position read by several windows gets the sum of their gradients: one strided add per
-    kernel offset (KH*KW adds, each over every output position at once).
+    kernel offset (KH*KW adds, each over every output position at once). The sums run in a
+    channel-major buffer, where each add moves whole image rows (channels-last, its inner
+    loop would be the few channels of one position), then one copy makes it channels-last.
     """
     xp = get_array_module(dcols)
     n, c, h, w = x_shape
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
     top, bottom, left, right = pads
-    cg = c // groups
-    d7 = dcols.reshape(n, oh, ow, groups, kh, kw, cg)
+    groups = dcols.shape[0]
+    d = dcols.reshape(groups, kh, kw, c // groups, n, oh, ow)
     hp, wp = h + top + bottom, w + left + right
-    dxpad = _buffer(xp, "col2im", (n, hp, wp, groups, cg), dcols.dtype)
+    dxpad = _buffer(xp, "col2im", (groups, c // groups, n, hp, wp), dcols.dtype)
     dxpad.fill(0)
     for i in range(kh):
         for j in range(kw):
             rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
             colz = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
-            dxpad[:, rows, colz] += d7[:, :, :, :, i, j]
+            dxpad[:, :, :, rows, colz] += d[:, i, j]
     dx = _new_nchw(xp, n, c, h, w, dcols.dtype)
-    dx.transpose(0, 2, 3, 1)[...] = dxpad[:, top : top + h, left : left + w].reshape(n, h, w, c)
+    inside = dxpad.reshape(c, n, hp, wp)[:, :, top : top + h, left : left + w]
+    dx.transpose(1, 0, 2, 3)[...] = inside
     return dx
 
 
@@ -338,11 +340,12 @@ def _input_grad(
     xp = get_array_module(g)
     if g2 is None:
         g2 = _as_rows(g)
-    p = g2.shape[0]
-    dcols = _buffer(xp, "cols", (p, groups, kh * kw * (c // groups)), g.dtype)
-    wt = _grouped_weight(w, groups).transpose(0, 2, 1)  # (G, O/G, KH*KW*C/G)
-    _gemm(g2.reshape(p, groups, o // groups), wt, dcols)
-    return _col2im(dcols, x_shape, (kh, kw), stride, pads, dilation, (oh, ow), groups)
+    p, og = g2.shape[0], o // groups
+    wg = _grouped_weight(w, groups)  # (G, KH*KW*C/G, O/G)
+    dcols = _buffer(xp, "cols", (groups, wg.shape[1], p), g.dtype)
+    # dcolsᵀ = W @ dyᵀ per group: positions last, the layout col2im adds rows of
+    xp.matmul(wg, g2.reshape(p, groups, og).transpose(1, 2, 0), out=dcols)
+    return _col2im(dcols, x_shape, (kh, kw), stride, pads, dilation, (oh, ow))
 
 
 # ---------------------------------------------------------------- the Functions
