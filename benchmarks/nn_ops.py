@@ -1,9 +1,10 @@
 """Layer ops forward + backward at LeNet- and ResNet-sized shapes, gradschool next to PyTorch.
 
-Each row times one forward and one backward of the op (median of repeats, milliseconds), in
-the same process on the same inputs with the same thread count, and reports the ratio
-gradschool / PyTorch (lower is better). conv2d rows also give GFLOP/s next to the machine's
-float32 SGEMM rate measured by this script.
+Each row times one forward and one backward of the op (median of interleaved repeats,
+milliseconds), in the same process on the same inputs with the same thread count, and reports
+the ratio gradschool / PyTorch (lower is better). conv2d rows also give GFLOP/s next to the
+machine's float32 SGEMM rate measured by this script. ``benchmarks/run.py`` prints the same
+rows inside its full table.
 
     python benchmarks/nn_ops.py [--repeat 7] [--threads 2]
 """
@@ -12,88 +13,66 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import statistics
-import time
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
 
-import numpy as np
-import torch
+from _common import (
+    conv_flops,
+    format_table,
+    interleaved_medians,
+    machine_lines,
+    pin_threads,
+    sgemm_gflops,
+)
 
-import gradschool as gs
-import gradschool.nn.functional as F
-
-
-def sgemm_gflops(n: int = 1024, repeat: int = 5) -> float:
-    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
-    b = a.copy()
-    a @ b
-    best = min(_timed(lambda: a @ b) for _ in range(repeat))
-    return 2 * n**3 / best / 1e9
+Workload = tuple[str, list[Any], Callable[..., Any], float | None]
 
 
-def _timed(fn) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
+def workloads() -> Iterator[Workload]:
+    """``(name, input arrays, op(lib, *tensors), FLOPs or None)`` per row; ``lib`` is
+    ``gradschool.nn.functional`` or ``torch.nn.functional``."""
+    import numpy as np
 
-
-def median_ms(fn, repeat: int) -> float:
-    fn()  # warm-up
-    return statistics.median(_timed(fn) for _ in range(repeat)) * 1e3
-
-
-def conv_flops(n, c, h, w, k, kh, kw, stride, pad) -> float:
-    ho = (h + 2 * pad - kh) // stride + 1
-    wo = (w + 2 * pad - kw) // stride + 1
-    fwd = 2 * n * k * ho * wo * c * kh * kw
-    return 3 * fwd  # forward + grad input + grad weight
-
-
-def workloads():
     rng = np.random.default_rng(0)
 
-    def arr(*shape):
+    def arr(*shape: int) -> Any:
         return rng.standard_normal(shape).astype(np.float32)
 
     yield (
-        "conv2d LeNet 128x1x28x28 k6 5x5",
+        "conv2d LeNet 128x1x28x28 -> 6, 5x5 pad 2",
         [arr(128, 1, 28, 28), arr(6, 1, 5, 5), arr(6)],
+        lambda lib, x, w, b: lib.conv2d(x, w, b, padding=2),
+        conv_flops(128, 1, 28, 28, 6, 5, 5, 1, 2),
+    )
+    yield (
+        "conv2d LeNet 128x6x14x14 -> 16, 5x5",
+        [arr(128, 6, 14, 14), arr(16, 6, 5, 5), arr(16)],
         lambda lib, x, w, b: lib.conv2d(x, w, b),
-        conv_flops(128, 1, 28, 28, 6, 5, 5, 1, 0),
+        conv_flops(128, 6, 14, 14, 16, 5, 5),
     )
+    for c, side in ((16, 32), (32, 16), (64, 8)):
+        yield (
+            f"conv2d ResNet 64x{c}x{side}x{side} -> {c}, 3x3 pad 1",
+            [arr(64, c, side, side), arr(c, c, 3, 3)],
+            lambda lib, x, w: lib.conv2d(x, w, padding=1),
+            conv_flops(64, c, side, side, c, 3, 3, 1, 1),
+        )
     yield (
-        "conv2d LeNet 128x6x12x12 k16 5x5",
-        [arr(128, 6, 12, 12), arr(16, 6, 5, 5), arr(16)],
-        lambda lib, x, w, b: lib.conv2d(x, w, b),
-        conv_flops(128, 6, 12, 12, 16, 5, 5, 1, 0),
-    )
-    yield (
-        "conv2d ResNet 64x16x32x32 3x3",
-        [arr(64, 16, 32, 32), arr(16, 16, 3, 3)],
-        lambda lib, x, w: lib.conv2d(x, w, padding=1),
-        conv_flops(64, 16, 32, 32, 16, 3, 3, 1, 1),
-    )
-    yield (
-        "conv2d ResNet 64x64x8x8 3x3",
-        [arr(64, 64, 8, 8), arr(64, 64, 3, 3)],
-        lambda lib, x, w: lib.conv2d(x, w, padding=1),
-        conv_flops(64, 64, 8, 8, 64, 3, 3, 1, 1),
-    )
-    yield (
-        "max_pool2d 128x6x24x24 2x2",
-        [arr(128, 6, 24, 24)],
+        "max_pool2d 128x6x28x28 2x2",
+        [arr(128, 6, 28, 28)],
         lambda lib, x: lib.max_pool2d(x, 2),
         None,
     )
     yield (
-        "max_pool2d 64x16x32x32 3x3 s2",
+        "max_pool2d 64x16x32x32 3x3 s2 pad 1",
         [arr(64, 16, 32, 32)],
         lambda lib, x: lib.max_pool2d(x, 3, 2, 1),
         None,
     )
     rm, rv = np.zeros(16, np.float32), np.ones(16, np.float32)
     yield (
-        "batch_norm 64x16x32x32 train",
+        "batch_norm 64x16x32x32 (train)",
         [arr(64, 16, 32, 32), arr(16), arr(16)],
         lambda lib, x, g, b: lib.batch_norm(x, _buf(lib, rm), _buf(lib, rv), g, b, training=True),
         None,
@@ -107,26 +86,35 @@ def workloads():
     )
 
 
-def _buf(lib, a):
-    return gs.tensor(a) if lib is F else torch.tensor(a)
+def _buf(lib: Any, a: Any) -> Any:
+    import torch
+
+    import gradschool as gs
+
+    return torch.tensor(a) if lib is torch.nn.functional else gs.tensor(a)
 
 
-def run(name, arrays, op, flops, repeat):
-    results = []
+def step_fns(arrays: list[Any], op: Callable[..., Any]) -> list[Callable[[], None]]:
+    """``[gradschool step, torch step]``: each clears the inputs' gradients, runs the op on
+    tensors made from ``arrays`` and back-propagates a gradient of ones."""
+    import numpy as np
+    import torch
+
+    import gradschool as gs
+    import gradschool.nn.functional as F
+
+    fns = []
     for lib, make in ((F, gs.tensor), (torch.nn.functional, torch.tensor)):
         inputs = [make(a, requires_grad=True) for a in arrays]
-        out = op(lib, *inputs)
-        g = make(np.ones(tuple(out.shape), np.float32))
+        g = make(np.ones(tuple(op(lib, *inputs).shape), np.float32))
 
-        def step(lib=lib, inputs=inputs, g=g):
+        def step(lib: Any = lib, inputs: list[Any] = inputs, g: Any = g) -> None:
             for t in inputs:
                 t.grad = None
             op(lib, *inputs).backward(g)
 
-        results.append(median_ms(step, repeat))
-    ours, theirs = results
-    gflops = "" if flops is None else f"{flops / ours / 1e6:6.1f}"
-    return f"| {name:<34} | {ours:8.2f} | {theirs:8.2f} | {ours / theirs:5.2f} | {gflops:>11} |"
+        fns.append(step)
+    return fns
 
 
 def main() -> None:
@@ -136,18 +124,25 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     args = p.parse_args()
+    pin_threads(args.threads)
+    import torch
+
     torch.set_num_threads(args.threads)
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores; torch threads {args.threads}; "
-        f"NumPy {np.__version__}, torch {torch.__version__}"
-    )
-    print(f"NumPy float32 SGEMM (1024^3): {sgemm_gflops():.1f} GFLOP/s\n")
-    print(
-        f"| {'op (forward + backward)':<34} | {'gs ms':>8} | {'torch ms':>8} | {'ratio':>5} | {'gs GFLOP/s':>11} |"
-    )
-    print(f"|{'-' * 36}|{'-' * 10}|{'-' * 10}|{'-' * 7}|{'-' * 13}|")
+    print("\n".join(machine_lines()))
+    sgemm = sgemm_gflops()
+    print(f"NumPy float32 SGEMM (1024^3): {sgemm:.1f} GFLOP/s\n")
+    rows = []
     for name, arrays, op, flops in workloads():
-        print(run(name, arrays, op, flops, args.repeat), flush=True)
+        ours, theirs = interleaved_medians(step_fns(arrays, op), args.repeat)
+        gflops = (
+            "" if flops is None else f"{flops / ours / 1e9:.1f} ({flops / ours / 1e9 / sgemm:.0%})"
+        )
+        rows.append(
+            [name, f"{ours * 1e3:.2f}", f"{theirs * 1e3:.2f}", f"{ours / theirs:.2f}", gflops]
+        )
+        print(f"  {name}: done", file=sys.stderr, flush=True)
+    heads = ["op (forward + backward)", "gs ms", "torch ms", "gs/torch", "gs GFLOP/s (% SGEMM)"]
+    print("\n" + format_table(heads, rows, right="1234"))
 
 
 if __name__ == "__main__":
