@@ -11,77 +11,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradschool.cli import runs
 from gradschool.cli.main import build_parser, main
-from gradschool.data.datasets._files import ArrayDataset
 from gradschool.io.png import write_png
+from tests.cli.bars import CLASSES, error, install_bars, train
 
 REPO = Path(__file__).resolve().parents[2]
-CLASSES = ["horizontal", "vertical", "diagonal"]
-
-
-def _bars(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """16x16 grey images of a light bar on black: horizontal, vertical or diagonal, + noise."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 3, n)
-    x = rng.integers(0, 40, (n, 16, 16)).astype(np.uint8)
-    pos = rng.integers(3, 13, n)
-    for i in range(n):
-        if y[i] == 0:
-            x[i, pos[i] - 1 : pos[i] + 2, :] = 230
-        elif y[i] == 1:
-            x[i, :, pos[i] - 1 : pos[i] + 2] = 230
-        else:
-            d = np.arange(16)
-            x[i, d, d] = 230
-            x[i, d[1:], d[:-1]] = 230
-    return x, y.astype(np.int64)
-
-
-class Bars(ArrayDataset):
-    classes = CLASSES
-
-    def __init__(self, train, transform):
-        self.data, self.targets = _bars(400 if train else 150, 0 if train else 1)
-        self.transform, self.target_transform = transform, None
 
 
 @pytest.fixture
 def tiny(monkeypatch, tmp_path):
-    spec = runs.DataSpec(
-        "bars",
-        lambda root, train, download, transform: Bars(train, transform),
-        "image",
-        3,
-        input_size=16,
-        mean=(0.2,),
-        std=(0.3,),
-        default_model="mlp",
-        default_epochs=2,
-        default_batch_size=32,
-        dark_background=True,
-    )
-    monkeypatch.setitem(runs.DATASETS, "bars", spec)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def _train(run, *extra):
-    return main(["train", "--dataset", "bars", "--out", str(run), "--no-progress", *extra])
+    return install_bars(monkeypatch, tmp_path, 400, 150)
 
 
 @pytest.fixture
 def trained(tiny):
     run = tiny / "run"
-    assert _train(run, "--lr", "0.01") == 0
+    assert train(run, "--lr", "0.01") == 0
     return run
-
-
-def _error(capsys, code):
-    out = capsys.readouterr()
-    assert code != 0
-    assert "Traceback" not in out.err + out.out
-    return out.err
 
 
 def test_train_writes_the_run_folder(trained, capsys):
@@ -140,8 +86,8 @@ def test_predict_classifies_a_png(trained, capsys, tmp_path):
 
 
 def test_resume_matches_an_uninterrupted_run(tiny, capsys):
-    assert _train(tiny / "full", "--epochs", "2", "--scheduler", "none") == 0
-    assert _train(tiny / "part", "--epochs", "1", "--scheduler", "none") == 0
+    assert train(tiny / "full", "--epochs", "2", "--scheduler", "none") == 0
+    assert train(tiny / "part", "--epochs", "1", "--scheduler", "none") == 0
     assert main(["train", "--resume", str(tiny / "part"), "--epochs", "2", "--no-progress"]) == 0
     assert "resumed from" in capsys.readouterr().out
     full = json.loads((tiny / "full" / "metrics.json").read_text())
@@ -152,7 +98,7 @@ def test_resume_matches_an_uninterrupted_run(tiny, capsys):
     ]
     assert part["test_accuracy"] == full["test_accuracy"]
     assert main(["train", "--resume", str(tiny / "part"), "--lr", "0.5"]) == 1
-    assert "--lr cannot change" in _error(capsys, 1)
+    assert "--lr cannot change" in error(capsys, 1)
 
 
 def test_spiral_trains_and_predict_refuses_points(tiny, capsys):
@@ -163,19 +109,19 @@ def test_spiral_trains_and_predict_refuses_points(tiny, capsys):
     assert metrics["test_examples"] == 300 and "test_accuracy" in metrics
     write_png(tiny / "x.png", np.zeros((8, 8), np.uint8))
     code = main(["predict", "sp", "x.png"])
-    assert "whose inputs are not images" in _error(capsys, code)
+    assert "whose inputs are not images" in error(capsys, code)
 
 
 def test_unknown_model_lists_known_ones(tiny, capsys):
     code = main(["train", "--dataset", "bars", "--model", "resnet999"])
-    message = _error(capsys, code)
+    message = error(capsys, code)
     assert "unknown model 'resnet999'; known models: alexnet, " in message
     assert ", lenet5, " in message and ", resnet20, " in message
 
 
 def test_bad_choice_and_no_command(capsys):
     code = main(["train", "--dataset", "imagenet"])
-    assert code == 2 and "invalid choice: 'imagenet'" in _error(capsys, code)
+    assert code == 2 and "invalid choice: 'imagenet'" in error(capsys, code)
     assert main([]) == 2
     assert "train" in capsys.readouterr().out
 
@@ -187,7 +133,7 @@ def test_missing_data_says_how_to_get_it(tiny, capsys, monkeypatch):
     monkeypatch.setenv("GRADSCHOOL_DATA", str(tiny / "none"))
     monkeypatch.setattr(FashionMNIST, "system_dirs", ())
     code = main(["train", "--data-dir", str(tiny / "empty"), "--out", "fm"])
-    err = _error(capsys, code)
+    err = error(capsys, code)
     assert "dataset files not found" in err and "apt-get install dataset-fashion-mnist" in err
     assert "--data-dir" in err and "--download" in err
     assert not (tiny / "fm" / "config.json").exists()  # nothing written before the data loads
@@ -201,7 +147,7 @@ def test_corrupted_data_names_file_and_check(tiny, capsys, monkeypatch):
     labels = b"\x00\x00\x08\x01" + (3).to_bytes(4, "big") + bytes([1, 2, 3])
     (data / "train-labels-idx1-ubyte").write_bytes(labels)
     code = main(["train", "--dataset", "mnist", "--data-dir", str(data)])
-    err = _error(capsys, code)
+    err = error(capsys, code)
     assert "corrupted" in err and "train-images-idx3-ubyte" in err and "magic number" in err
 
 
@@ -210,7 +156,7 @@ def test_checkpoint_of_another_model(trained, capsys):
     config["model"], config["model_kwargs"] = "lenet5", {"num_classes": 3, "input_size": 16}
     (trained / "config.json").write_text(json.dumps(config))
     code = main(["evaluate", str(trained)])
-    err = _error(capsys, code)
+    err = error(capsys, code)
     assert "does not fit this LeNet5" in err
     assert "missing keys (in the model, not in the checkpoint): features.0.weight" in err
     assert "unexpected keys (in the checkpoint, not in the model): layers." in err
@@ -219,21 +165,21 @@ def test_checkpoint_of_another_model(trained, capsys):
 def test_bad_png_and_bad_run_folder(trained, capsys, tmp_path):
     (tmp_path / "bad.png").write_bytes(b"this is not a png")
     code = main(["predict", str(trained), str(tmp_path / "bad.png")])
-    err = _error(capsys, code)
+    err = error(capsys, code)
     assert "cannot read" in err and "bad.png" in err
     code = main(["predict", str(trained), str(tmp_path / "missing.png")])
-    assert "no image file at" in _error(capsys, code)
+    assert "no image file at" in error(capsys, code)
     (tmp_path / "empty").mkdir()
     code = main(["evaluate", str(tmp_path / "empty")])
-    assert "is not a run folder: it has no config.json" in _error(capsys, code)
+    assert "is not a run folder: it has no config.json" in error(capsys, code)
     shutil.copy(trained / "config.json", tmp_path / "empty" / "config.json")
     code = main(["evaluate", str(tmp_path / "empty")])
-    assert "holds no saved model" in _error(capsys, code)
+    assert "holds no saved model" in error(capsys, code)
 
 
 def test_diverging_run_stops_with_advice(tiny, capsys):
-    code = _train(tiny / "div", "--optimizer", "sgd", "--lr", "1e6", "--epochs", "1")
-    err = _error(capsys, code)
+    code = train(tiny / "div", "--optimizer", "sgd", "--lr", "1e6", "--epochs", "1")
+    err = error(capsys, code)
     assert "training diverged at epoch 1, step" in err and "learning rate" in err
 
 

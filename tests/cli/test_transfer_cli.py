@@ -10,70 +10,16 @@ import numpy as np
 import pytest
 
 import gradschool as gs
-from gradschool.cli import runs
 from gradschool.cli.main import _transform, main
-from gradschool.data.datasets._files import ArrayDataset
 from gradschool.io.safetensors import load_file
 from gradschool.models import get_model
 from gradschool.train import load_model_weights
-
-CLASSES = ["horizontal", "vertical", "diagonal"]
-
-
-def _bars(n, seed):
-    """16x16 grey images of a light bar on black: horizontal, vertical or diagonal, + noise."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 3, n)
-    x = rng.integers(0, 40, (n, 16, 16)).astype(np.uint8)
-    pos = rng.integers(3, 13, n)
-    d = np.arange(16)
-    for i in range(n):
-        if y[i] == 0:
-            x[i, pos[i] - 1 : pos[i] + 2, :] = 230
-        elif y[i] == 1:
-            x[i, :, pos[i] - 1 : pos[i] + 2] = 230
-        else:
-            x[i, d, d] = 230
-            x[i, d[1:], d[:-1]] = 230
-    return x, y.astype(np.int64)
-
-
-class Bars(ArrayDataset):
-    classes = CLASSES
-
-    def __init__(self, train, transform):
-        self.data, self.targets = _bars(300 if train else 120, 0 if train else 1)
-        self.transform, self.target_transform = transform, None
+from tests.cli.bars import CLASSES, Bars, error, install_bars, make_bars, train
 
 
 @pytest.fixture
 def tiny(monkeypatch, tmp_path):
-    spec = runs.DataSpec(
-        "bars",
-        lambda root, train, download, transform: Bars(train, transform),
-        "image",
-        3,
-        input_size=16,
-        mean=(0.2,),
-        std=(0.3,),
-        default_model="mlp",
-        default_epochs=2,
-        default_batch_size=32,
-        dark_background=True,
-    )
-    monkeypatch.setitem(runs.DATASETS, "bars", spec)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def _train(run, *extra):
-    return main(["train", "--dataset", "bars", "--out", str(run), "--no-progress", *extra])
-
-
-def _error(capsys, code):
-    out = capsys.readouterr()
-    assert code != 0 and "Traceback" not in out.err + out.out
-    return out.err
+    return install_bars(monkeypatch, tmp_path, 300, 120)
 
 
 def _config(run):
@@ -94,7 +40,7 @@ def _history(run):
 def source(tiny):
     """LeNet-5 trained on the horizontal and vertical bars only."""
     run = tiny / "src"
-    assert _train(run, "--model", "lenet5", "--classes", "0,1", "--lr", "0.01") == 0
+    assert train(run, "--model", "lenet5", "--classes", "0,1", "--lr", "0.01") == 0
     return run
 
 
@@ -103,7 +49,7 @@ def test_classes_keeps_a_relabelled_subset(source, capsys):
     assert config["class_subset"] == [0, 1] and config["classes"] == CLASSES[:2]
     assert config["num_classes"] == 2 and config["model_kwargs"]["num_classes"] == 2
     metrics = json.loads((source / "metrics.json").read_text())
-    n_test = int(np.isin(_bars(120, 1)[1], [0, 1]).sum())
+    n_test = int(np.isin(make_bars(120, 1)[1], [0, 1]).sum())
     assert metrics["test_examples"] == n_test and metrics["test_accuracy"] > 0.9
     capsys.readouterr()
     assert main(["evaluate", str(source)]) == 0
@@ -114,7 +60,7 @@ def test_classes_keeps_a_relabelled_subset(source, capsys):
 def test_init_from_with_a_frozen_backbone(source, tiny, capsys):
     run = tiny / "ft"
     args = ("--init-from", str(source), "--classes", "1,2", "--freeze", "backbone")
-    assert _train(run, *args, "--lr", "0.01", "--epochs", "3") == 0
+    assert train(run, *args, "--lr", "0.01", "--epochs", "3") == 0
     out = capsys.readouterr().out
     assert "170 trainable" in out and "head classifier.4 new (2 classes), backbone frozen" in out
     config = _config(run)
@@ -143,8 +89,8 @@ def test_init_from_with_a_frozen_backbone(source, tiny, capsys):
     # resume: stopped after one epoch and continued, it ends where an unbroken run ends
     part = tiny / "ft-part"
     fixed = ("--lr", "0.01", "--scheduler", "none")
-    assert _train(tiny / "ft-full", *args, *fixed, "--epochs", "2") == 0
-    assert _train(part, *args, *fixed, "--epochs", "1") == 0
+    assert train(tiny / "ft-full", *args, *fixed, "--epochs", "2") == 0
+    assert train(part, *args, *fixed, "--epochs", "1") == 0
     capsys.readouterr()
     assert main(["train", "--resume", str(part), "--epochs", "2", "--no-progress"]) == 0
     assert "resumed from" in capsys.readouterr().out
@@ -154,40 +100,40 @@ def test_init_from_with_a_frozen_backbone(source, tiny, capsys):
         if not k.startswith("classifier.4."):
             np.testing.assert_array_equal(v, src[k], err_msg=k)
     code = main(["train", "--resume", str(part), "--freeze", "none", "--epochs", "2"])
-    assert "--freeze cannot change" in _error(capsys, code)
+    assert "--freeze cannot change" in error(capsys, code)
     code = main(["train", "--resume", str(part), "--classes", "0,1", "--epochs", "2"])
-    assert "--classes cannot change" in _error(capsys, code)
+    assert "--classes cannot change" in error(capsys, code)
 
 
 def test_init_from_keeps_the_head_for_the_same_label_set(tiny, capsys):
-    assert _train(tiny / "a", "--lr", "0.01") == 0  # mlp, all three classes
-    assert _train(tiny / "b", "--init-from", "a", "--epochs", "1") == 0
+    assert train(tiny / "a", "--lr", "0.01") == 0  # mlp, all three classes
+    assert train(tiny / "b", "--init-from", "a", "--epochs", "1") == 0
     config = _config(tiny / "b")
     assert config["head"] == "pretrained" and config["freeze"] == "none"
     assert config["model"] == "mlp"
     first = json.loads((tiny / "b" / "metrics.json").read_text())["history"][0]
     assert first["train_accuracy"] > 0.9  # it starts from a trained model
     # another class count: a head of the new width, the rest fine-tuned
-    assert _train(tiny / "c", "--init-from", "a", "--classes", "0,2", "--epochs", "1") == 0
+    assert train(tiny / "c", "--init-from", "a", "--classes", "0,2", "--epochs", "1") == 0
     config = _config(tiny / "c")
     assert config["head"] == "new" and config["model_kwargs"]["num_classes"] == 2
 
 
 def test_transfer_errors(source, tiny, capsys):
-    code = _train(tiny / "x", "--init-from", str(tiny / "missing"))
-    assert "--init-from" in (err := _error(capsys, code)) and "missing is not a folder" in err
-    code = _train(tiny / "x", "--init-from", str(source), "--model", "mlp")
-    assert "holds a lenet5, but --model mlp was given" in _error(capsys, code)
-    code = _train(tiny / "x", "--freeze", "backbone")
-    assert "--freeze needs --init-from" in _error(capsys, code)
-    code = _train(tiny / "x", "--classes", "1,7")
-    assert "bars has classes 0-2, got 7" in _error(capsys, code)
-    code = _train(tiny / "x", "--classes", "1")
-    assert "at least two classes" in _error(capsys, code)
-    code = _train(tiny / "x", "--classes", "a-b")
-    assert "--classes takes class indices" in _error(capsys, code)
+    code = train(tiny / "x", "--init-from", str(tiny / "missing"))
+    assert "--init-from" in (err := error(capsys, code)) and "missing is not a folder" in err
+    code = train(tiny / "x", "--init-from", str(source), "--model", "mlp")
+    assert "holds a lenet5, but --model mlp was given" in error(capsys, code)
+    code = train(tiny / "x", "--freeze", "backbone")
+    assert "--freeze needs --init-from" in error(capsys, code)
+    code = train(tiny / "x", "--classes", "1,7")
+    assert "bars has classes 0-2, got 7" in error(capsys, code)
+    code = train(tiny / "x", "--classes", "1")
+    assert "at least two classes" in error(capsys, code)
+    code = train(tiny / "x", "--classes", "a-b")
+    assert "--classes takes class indices" in error(capsys, code)
     code = main(["train", "--dataset", "digits", "--init-from", str(source), "--out", "x"])
-    assert "input_size 16 there, 8 here" in _error(capsys, code)
+    assert "input_size 16 there, 8 here" in error(capsys, code)
 
 
 def _lrs(run):
@@ -197,7 +143,7 @@ def _lrs(run):
 
 def test_snapshots_cycle_the_learning_rate_and_survive_resume(tiny, capsys, monkeypatch):
     run = tiny / "snap"
-    assert _train(run, "--snapshots", "2", "--epochs", "4", "--lr", "0.01") == 0
+    assert train(run, "--snapshots", "2", "--epochs", "4", "--lr", "0.01") == 0
     assert "cosine restarted every 2 epochs, 2 snapshots" in capsys.readouterr().out
     assert [p.name for p in sorted(run.glob("snapshot-*"))] == [
         "snapshot-1.safetensors",
@@ -223,7 +169,7 @@ def test_snapshots_cycle_the_learning_rate_and_survive_resume(tiny, capsys, monk
 
     monkeypatch.setattr(ensemble, "snapshot_name", interrupt)
     part = tiny / "part"
-    assert _train(part, "--snapshots", "2", "--epochs", "4", "--lr", "0.01") == 130
+    assert train(part, "--snapshots", "2", "--epochs", "4", "--lr", "0.01") == 130
     assert not list(part.glob("snapshot-*"))
     assert main(["train", "--resume", str(part), "--no-progress"]) == 0
     assert _history(part) == _history(run)
@@ -244,12 +190,12 @@ def test_snapshots_cycle_the_learning_rate_and_survive_resume(tiny, capsys, monk
         assert main(["evaluate", str(run), flag, "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["accuracy"] == metrics["test_accuracy"]
 
-    code = _train(tiny / "x", "--snapshots", "3", "--epochs", "4")
-    assert "--epochs 4 is not divisible by --snapshots 3" in _error(capsys, code)
-    code = _train(tiny / "x", "--snapshots", "2", "--epochs", "4", "--scheduler", "step")
-    assert "drop --scheduler step" in _error(capsys, code)
+    code = train(tiny / "x", "--snapshots", "3", "--epochs", "4")
+    assert "--epochs 4 is not divisible by --snapshots 3" in error(capsys, code)
+    code = train(tiny / "x", "--snapshots", "2", "--epochs", "4", "--scheduler", "step")
+    assert "drop --scheduler step" in error(capsys, code)
     code = main(["train", "--resume", str(run), "--epochs", "6"])
-    assert "--epochs cannot change" in _error(capsys, code)
+    assert "--epochs cannot change" in error(capsys, code)
 
 
 def _probs(run):
@@ -258,7 +204,7 @@ def _probs(run):
     model = get_model(config["model"], **config["model_kwargs"])
     load_model_weights(run / "best.safetensors", model)
     model.eval()
-    data = Bars(False, _transform(config))
+    data = Bars(120, 1, _transform(config))
     x, y = data.__getitems__(list(range(len(data))))
     with gs.no_grad():
         s = model(x).data.astype(np.float64)
@@ -267,8 +213,8 @@ def _probs(run):
 
 
 def test_evaluate_two_runs_averages_their_probabilities(tiny, capsys):
-    assert _train(tiny / "a", "--epochs", "1", "--lr", "0.003") == 0
-    assert _train(tiny / "b", "--epochs", "1", "--seed", "1", "--model", "lenet5") == 0
+    assert train(tiny / "a", "--epochs", "1", "--lr", "0.003") == 0
+    assert train(tiny / "b", "--epochs", "1", "--seed", "1", "--model", "lenet5") == 0
     capsys.readouterr()
     assert main(["evaluate", "a", "b", "--json"]) == 0
     got = json.loads(capsys.readouterr().out)
@@ -290,7 +236,7 @@ def test_evaluate_two_runs_averages_their_probabilities(tiny, capsys):
     assert main(["evaluate", "a", "b", "--no-ensemble"]) == 0
     assert capsys.readouterr().out.count("test accuracy") == 2
 
-    assert _train(tiny / "sub", "--epochs", "1", "--classes", "0,1") == 0
+    assert train(tiny / "sub", "--epochs", "1", "--classes", "0,1") == 0
     code = main(["evaluate", "a", "sub"])
-    err = _error(capsys, code)
+    err = error(capsys, code)
     assert "must share the dataset and label set" in err and "sub: bars classes 0,1" in err

@@ -24,6 +24,7 @@ from gradschool.models.vgg import (
     vgg19,
     vgg19_bn,
 )
+from tests.models.twin import compare_with_twin
 
 tnn = torch.nn
 torch.set_num_threads(1)  # the machine has 2 shared cores; more threads only contend
@@ -163,34 +164,6 @@ def torch_squeezenet(version="1_0", num_classes=1000, in_channels=3, small=False
         tnn.AdaptiveAvgPool2d((1, 1)),
     )  # fmt: skip
     return _twin(features, None, classifier)
-
-
-def compare_with_twin(ours, theirs, x_np, train=False, tol=1e-4, backward=True):
-    """Load the twin's weights into ours; outputs, input and parameter gradients agree (and,
-    in train mode, the batch-norm running statistics). ``backward=False`` compares outputs
-    only (for the ImageNet heads, whose 54M gradients are slow to compare)."""
-    assert list(ours.state_dict()) == list(theirs.state_dict())
-    ours.load_state_dict(theirs.state_dict())
-    ours.train(train)
-    theirs.train(train)
-    x, xt = gs.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
-    out, out_t = ours(x), theirs(xt)
-    np.testing.assert_allclose(out.detach().numpy(), out_t.detach().numpy(), rtol=tol, atol=tol)
-    if not backward:
-        return
-    g = np.random.default_rng(1).standard_normal(tuple(out_t.shape)).astype(np.float32)
-    out.backward(gs.tensor(g))
-    out_t.backward(torch.tensor(g))
-    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=tol, atol=tol)
-    theirs_params = dict(theirs.named_parameters())
-    for name, p in ours.named_parameters():
-        expected = theirs_params[name].grad.numpy()
-        np.testing.assert_allclose(p.grad.numpy(), expected, rtol=tol, atol=tol, err_msg=name)
-    theirs_buffers = dict(theirs.named_buffers())
-    for name, b in ours.named_buffers():
-        np.testing.assert_allclose(
-            b.numpy(), theirs_buffers[name].numpy(), rtol=tol, atol=1e-5, err_msg=name
-        )
 
 
 def images(shape, seed=0):

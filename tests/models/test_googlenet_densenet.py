@@ -26,6 +26,7 @@ from gradschool.models.googlenet import (
     googlenet_loss,
     inception_costs,
 )
+from tests.models.twin import compare_with_twin
 
 tnn = torch.nn
 torch.set_num_threads(1)  # the machine has 2 shared cores; more threads only contend
@@ -225,44 +226,6 @@ def randomise_bn(net):
                 m.running_mean.copy_(0.2 * torch.randn(m.running_mean.shape, generator=g))
                 m.running_var.copy_(1 + 0.5 * torch.rand(m.running_var.shape, generator=g))
     return net
-
-
-def close(actual, expected, tol, name=""):
-    """rtol/atol ``tol``, the atol scaled by the array's largest magnitude: through a deep
-    stack of train-mode batch norms float32 rounding grows with the gradients' scale."""
-    atol = tol * max(1.0, float(np.abs(expected).max(initial=0.0)))
-    np.testing.assert_allclose(actual, expected, rtol=tol, atol=atol, err_msg=name)
-
-
-def compare_with_twin(ours, theirs, x_np, train=False, tol=1e-4):
-    """Load the twin's weights into ours; outputs (each of a tuple), input and parameter
-    gradients, and BN running statistics agree."""
-    assert list(ours.state_dict()) == list(theirs.state_dict())
-    ours.load_state_dict(theirs.state_dict())
-    ours.train(train)
-    theirs.train(train)
-    x, xt = gs.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
-    out, out_t = ours(x), theirs(xt)
-    outs = tuple(out) if isinstance(out, tuple) else (out,)
-    outs_t = out_t if isinstance(out_t, tuple) else (out_t,)
-    assert len(outs) == len(outs_t)
-    rng = np.random.default_rng(1)
-    loss, loss_t = 0, 0
-    for o, ot in zip(outs, outs_t, strict=True):
-        close(o.detach().numpy(), ot.detach().numpy(), tol)
-        g = rng.standard_normal(tuple(ot.shape)).astype(np.float32)
-        loss = loss + (o * gs.tensor(g)).sum()
-        loss_t = loss_t + (ot * torch.tensor(g)).sum()
-    loss.backward()
-    loss_t.backward()
-    close(x.grad.numpy(), xt.grad.numpy(), tol)
-    theirs_params = dict(theirs.named_parameters())
-    for name, p in ours.named_parameters():
-        close(p.grad.numpy(), theirs_params[name].grad.numpy(), tol, name)
-    theirs_state = theirs.state_dict()
-    for name, value in ours.state_dict().items():
-        close(np.asarray(value.numpy()), theirs_state[name].numpy(), tol, name)
-    return outs
 
 
 def images(shape, seed=0):

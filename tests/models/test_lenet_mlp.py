@@ -12,6 +12,7 @@ import gradschool as gs
 import gradschool.nn.functional as F
 from gradschool import nn
 from gradschool.models import MLP, MODELS, LeNet5, get_model, lenet5, mlp
+from tests.models.twin import compare_with_twin
 
 
 def torch_lenet(num_classes=10, in_channels=1, input_size=28, activation="relu"):
@@ -46,25 +47,6 @@ def torch_mlp(in_features=784, hidden=(256, 128), num_classes=10, dropout=0.0, b
     net.layers = tnn.Sequential(*layers, tnn.Linear(width, num_classes))
     net.forward = lambda x: net.layers(x.flatten(1))
     return net
-
-
-def compare_with_twin(ours, theirs, x_np, train=False, tol=1e-4):
-    """Load the twin's weights into ours; outputs, input and parameter gradients agree."""
-    assert list(ours.state_dict()) == list(theirs.state_dict())
-    ours.load_state_dict(theirs.state_dict())
-    ours.train(train)
-    theirs.train(train)
-    x, xt = gs.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
-    out, out_t = ours(x), theirs(xt)
-    np.testing.assert_allclose(out.detach().numpy(), out_t.detach().numpy(), rtol=tol, atol=tol)
-    g = np.random.default_rng(1).standard_normal(tuple(out_t.shape)).astype(np.float32)
-    out.backward(gs.tensor(g))
-    out_t.backward(torch.tensor(g))
-    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=tol, atol=tol)
-    theirs_params = dict(theirs.named_parameters())
-    for name, p in ours.named_parameters():
-        expected = theirs_params[name].grad.numpy()
-        np.testing.assert_allclose(p.grad.numpy(), expected, rtol=tol, atol=tol, err_msg=name)
 
 
 # ----------------------------------------------------------------------------- LeNet-5

@@ -28,6 +28,7 @@ from gradschool.models.resnet import (
     resnext50_32x4d,
     wide_resnet50_2,
 )
+from tests.models.twin import compare_with_twin as _compare
 
 tnn = torch.nn
 
@@ -158,43 +159,8 @@ def randomize_bn(net, seed=0):
 
 
 def compare_with_twin(ours, theirs, x_np, train=False, tol=1e-4):
-    """Load the twin's weights into ours; outputs, input and parameter gradients and (in
-    train mode) the updated BN running statistics agree.
-
-    In train mode the float32 outputs are compared, then everything again in float64: through
-    a stack of train-mode batch norms over few values (batch 2, a 4x4 map at layer4) the
-    input gradient is ill-conditioned in float32 (torch's own float32 gradient of ResNet-50
-    is ~0.05 away from its float64 one, out of 3.7), so float64 is the honest check there.
-    """
-    assert list(ours.state_dict()) == list(theirs.state_dict())
-    ours.load_state_dict(theirs.state_dict())
-    ours.train(train)
-    theirs.train(train)
-    if train:
-        with gs.no_grad(), torch.no_grad():
-            out, out_t = ours(gs.tensor(x_np)), theirs(torch.tensor(x_np))
-        np.testing.assert_allclose(out.numpy(), out_t.numpy(), rtol=tol, atol=tol)
-        ours, theirs, x_np, tol = ours.double(), theirs.double(), x_np.astype(np.float64), 1e-9
-        ours.load_state_dict(theirs.state_dict())
-    x, xt = gs.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
-    out, out_t = ours(x), theirs(xt)
-    np.testing.assert_allclose(out.detach().numpy(), out_t.detach().numpy(), rtol=tol, atol=tol)
-    g = np.random.default_rng(1).standard_normal(tuple(out_t.shape)).astype(x_np.dtype)
-    out.backward(gs.tensor(g))
-    out_t.backward(torch.tensor(g))
-
-    def close(a, b, msg):  # absolute error relative to the array's scale: deep float32 sums
-        np.testing.assert_allclose(
-            a, b, rtol=tol, atol=tol * max(1.0, np.abs(b).max()), err_msg=msg
-        )
-
-    close(x.grad.numpy(), xt.grad.numpy(), "input")
-    theirs_params = dict(theirs.named_parameters())
-    for name, p in ours.named_parameters():
-        close(p.grad.numpy(), theirs_params[name].grad.numpy(), name)
-    theirs_buffers = dict(theirs.named_buffers())
-    for name, b in ours.named_buffers():
-        close(b.numpy(), theirs_buffers[name].numpy(), name)
+    """The shared twin check, with train mode checked in float64 (see tests/models/twin.py)."""
+    return _compare(ours, theirs, x_np, train, tol, float64_in_train=True)
 
 
 def n_params(net):

@@ -1,0 +1,65 @@
+"""The PyTorch-twin check every model test uses: the same weights in both networks, then
+equal outputs, input and parameter gradients, and batch-norm running statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+import gradschool as gs
+
+
+def close(actual, expected, tol, name=""):
+    """rtol/atol ``tol``, the atol scaled by the array's largest magnitude: through a deep
+    stack of train-mode batch norms float32 rounding grows with the gradients' scale."""
+    atol = tol * max(1.0, float(np.abs(expected).max(initial=0.0)))
+    np.testing.assert_allclose(actual, expected, rtol=tol, atol=atol, err_msg=name)
+
+
+def compare_with_twin(
+    ours, theirs, x_np, train=False, tol=1e-4, backward=True, float64_in_train=False
+):
+    """Load the twin's weights into ours (the state_dict keys must be equal); then outputs
+    (each of a tuple), the input and parameter gradients of a random projection of them, and
+    every state_dict entry (BN running statistics) agree. Returns our outputs.
+
+    ``backward=False`` compares outputs only (the ImageNet heads' 54M gradients are slow to
+    compare). ``float64_in_train``: in train mode compare the float32 outputs, then everything
+    again in float64 — the backward through a stack of train-mode batch norms over a batch of
+    2 is ill-conditioned in float32, for torch as for us.
+    """
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict(theirs.state_dict())
+    ours.train(train)
+    theirs.train(train)
+    if train and float64_in_train:
+        with gs.no_grad(), torch.no_grad():
+            out, out_t = ours(gs.tensor(x_np)), theirs(torch.tensor(x_np))
+        close(out.numpy(), out_t.numpy(), tol)
+        ours, theirs, x_np, tol = ours.double(), theirs.double(), x_np.astype(np.float64), 1e-9
+        ours.load_state_dict(theirs.state_dict())
+    x, xt = gs.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
+    out, out_t = ours(x), theirs(xt)
+    outs = tuple(out) if isinstance(out, tuple) else (out,)
+    outs_t = tuple(out_t) if isinstance(out_t, tuple) else (out_t,)
+    assert len(outs) == len(outs_t)
+    for o, ot in zip(outs, outs_t, strict=True):
+        close(o.detach().numpy(), ot.detach().numpy(), tol)
+    if not backward:
+        return outs
+    rng = np.random.default_rng(1)
+    loss, loss_t = 0, 0
+    for o, ot in zip(outs, outs_t, strict=True):
+        g = rng.standard_normal(tuple(ot.shape)).astype(x_np.dtype)
+        loss = loss + (o * gs.tensor(g)).sum()
+        loss_t = loss_t + (ot * torch.tensor(g)).sum()
+    loss.backward()
+    loss_t.backward()
+    close(x.grad.numpy(), xt.grad.numpy(), tol, "input")
+    theirs_params = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        close(p.grad.numpy(), theirs_params[name].grad.numpy(), tol, name)
+    theirs_state = theirs.state_dict()
+    for name, value in ours.state_dict().items():
+        close(np.asarray(value.numpy()), theirs_state[name].numpy(), tol, name)
+    return outs
