@@ -152,25 +152,43 @@ def _windows(
 _BLOCK_BYTES = 1 << 20
 
 
-def _column_blocks(windows: Any) -> Any:
+def _k_major(windows: Any) -> bool:
+    """Build the columns the other way round, ``(G, KH*KW*C/G, positions)``, when an input
+    has so few channels (a grey or RGB image) that a window row holds only a handful of
+    contiguous values: then the copy runs along image rows (OW values) instead."""
+    n, oh, ow, g, kh, kw, cg = windows.shape
+    return kw * cg < 16 and ow > kw * cg
+
+
+def _column_blocks(windows: Any, k_major: bool = False) -> Any:
     """Yield ``(start, stop, cols)``: the im2col columns ``(B*OH*OW, G, KH*KW*C/G)`` of samples
-    ``start:stop``, in a reused scratch buffer (a plain view when no copy is needed)."""
+    ``start:stop`` (``(G, KH*KW*C/G, B*OH*OW)`` when ``k_major``), in a reused scratch buffer
+    (a plain view when no copy is needed)."""
     xp = get_array_module(windows)
     n, oh, ow, g, kh, kw, cg = windows.shape
     k, per_sample = kh * kw * cg, oh * ow
-    if (kh, kw) == (1, 1) and windows[:, :, :, :, 0, 0].flags.c_contiguous:
+    if not k_major and (kh, kw) == (1, 1) and windows[:, :, :, :, 0, 0].flags.c_contiguous:
         # a 1x1 stride-1 convolution of a channels-last input: the input is its columns
         yield 0, n, windows.reshape(n * per_sample, g, k)
         return
     block = max(1, min(n, _BLOCK_BYTES // max(1, g * k * per_sample * windows.dtype.itemsize)))
     if xp is not np:
         block = n  # on the GPU one big GEMM is best
-    buf = _buffer(xp, "cols", (block, oh, ow, g, kh, kw, cg), windows.dtype)
+    if k_major:
+        windows = windows.transpose(3, 4, 5, 6, 0, 1, 2)  # (G, KH, KW, C/G, N, OH, OW)
+        buf = _buffer(xp, "cols", (g, kh, kw, cg, block, oh, ow), windows.dtype)
+    else:
+        buf = _buffer(xp, "cols", (block, oh, ow, g, kh, kw, cg), windows.dtype)
     for start in range(0, n, block):
-        stop = min(n, start + block)
-        cols = buf[: stop - start]
-        cols[...] = windows[start:stop]
-        yield start, stop, cols.reshape((stop - start) * per_sample, g, k)
+        stop, b = min(n, start + block), min(n, start + block) - start
+        if k_major:
+            cols = buf[:, :, :, :, :b]
+            cols[...] = windows[:, :, :, :, start:stop]
+            yield start, stop, cols.reshape(g, k, b * per_sample)
+        else:
+            cols = buf[:b]
+            cols[...] = windows[start:stop]
+            yield start, stop, cols.reshape(b * per_sample, g, k)
 
 
 def _grouped_weight(w: Any, groups: int) -> Any:
@@ -231,8 +249,13 @@ def _conv(
     out = _new_nchw(xp, n, o, *out_hw, x.dtype)
     rows = out.transpose(0, 2, 3, 1).reshape(n * per_sample, groups, o // groups)  # a view
     wg = _grouped_weight(w, groups)
-    for start, stop, cols in _column_blocks(windows):
-        _gemm(cols, wg, rows[start * per_sample : stop * per_sample])
+    k_major = _k_major(windows)
+    for start, stop, cols in _column_blocks(windows, k_major):
+        dst = rows[start * per_sample : stop * per_sample]
+        if k_major:
+            xp.matmul(wg.transpose(0, 2, 1), cols, out=dst.transpose(1, 2, 0))
+        else:
+            _gemm(cols, wg, dst)
     if b is not None:
         rows += b.reshape(groups, o // groups)
     return out
@@ -258,8 +281,10 @@ def _weight_grad(
     per_sample = out_hw[0] * out_hw[1]
     g3 = g2.reshape(-1, groups, o // groups).transpose(1, 0, 2)  # (G, P, O/G)
     gw = xp.zeros((groups, kh * kw * cg, o // groups), dtype=g2.dtype)
-    for start, stop, cols in _column_blocks(windows):
-        gw += xp.matmul(cols.transpose(1, 2, 0), g3[:, start * per_sample : stop * per_sample])
+    k_major = _k_major(windows)
+    for start, stop, cols in _column_blocks(windows, k_major):
+        kp = cols if k_major else cols.transpose(1, 2, 0)  # (G, K, positions)
+        gw += xp.matmul(kp, g3[:, start * per_sample : stop * per_sample])
     # (G, KH, KW, C/G, O/G) -> (O, C/G, KH, KW)
     gw = gw.reshape(groups, kh, kw, cg, o // groups).transpose(0, 4, 3, 1, 2)
     return xp.ascontiguousarray(gw).reshape(w_shape)

@@ -341,10 +341,23 @@ def _keep_bits(g: Any, mask: Any) -> Any:
     return g.view(bits) & -mask.astype(bits)  # True -> 1 -> 0xff…ff (unsigned wrap-around)
 
 
-def _route_axis(g: Any, off: Any, axis: int, a: Axis, shape: tuple[int, ...]) -> Any:
+def _alloc(xp: Any, shape: tuple[int, ...], dtype: Any, zero: bool, channels_last: bool) -> Any:
+    """A new array of ``shape``; stored channels-last (NHWC memory) when ``channels_last``, so
+    the gradient has the layout of the input it belongs to (a convolution's output): the
+    elementwise backward ops that meet it then run over matching memory."""
+    make = xp.zeros if zero else xp.empty
+    if channels_last and len(shape) == 4:
+        n, c, h, w = shape
+        return make((n, h, w, c), dtype=dtype).transpose(0, 3, 1, 2)
+    return make(shape, dtype=dtype)
+
+
+def _route_axis(
+    g: Any, off: Any, axis: int, a: Axis, shape: tuple[int, ...], channels_last: bool = False
+) -> Any:
     """Backward of one max pass (``_max_axis``): each window's gradient to its winner."""
     xp = get_array_module(g)
-    gx = xp.zeros(shape, dtype=g.dtype)
+    gx = _alloc(xp, shape, g.dtype, True, channels_last)
     for o, lo, hi, start in a.taps():
         dest = _along(gx, axis, _strided(start, hi - lo, a.s))
         part = _along(g, axis, slice(lo, hi))
@@ -357,9 +370,14 @@ def _route_axis(g: Any, off: Any, axis: int, a: Axis, shape: tuple[int, ...]) ->
 
 
 def max_pool_backward(
-    g: Any, winners: tuple[Any, ...], geo: tuple[Axis, ...], shape: tuple[int, ...]
+    g: Any,
+    winners: tuple[Any, ...],
+    geo: tuple[Axis, ...],
+    shape: tuple[int, ...],
+    channels_last: bool = False,
 ) -> Any:
-    """Route each window's gradient to its winner (an array of ``shape``)."""
+    """Route each window's gradient to its winner (an array of ``shape``, stored
+    channels-last if ``channels_last``)."""
     xp = get_array_module(g)
     overlapping = any(a.overlapping() for a in geo)
     if overlapping or len(geo) == 1:
@@ -368,7 +386,8 @@ def max_pool_backward(
         lead = len(shape) - len(geo)
         for i in range(len(geo)):
             into = shape[: lead + i + 1] + g.shape[lead + i + 1 :]  # (…, H, W_out), then x's
-            g = _route_axis(g, winners[i], i - len(geo), geo[i], into)
+            last = i == len(geo) - 1
+            g = _route_axis(g, winners[i], i - len(geo), geo[i], into, channels_last and last)
         return g
     index = window_offsets(winners, geo, g)
     ntaps = int(np.prod([a.k for a in geo]))
@@ -390,7 +409,7 @@ def max_pool_backward(
         return gx
     # windows that do not overlap: each tap of the 2-D window is one strided assignment
     covered = all(a.tiles() and a.out * a.k == a.size for a in geo)  # each element once
-    gx = (xp.empty if covered else xp.zeros)(shape, dtype=g.dtype)
+    gx = _alloc(xp, shape, g.dtype, not covered, channels_last)
     bits = np.dtype(f"u{g.dtype.itemsize}")
     for code, outs, ins in _tap_views(geo):
         xp.bitwise_and(
@@ -493,11 +512,12 @@ class MaxPool(Function):
         if sink is not None:
             sink.append(flat_indices(window_offsets(winners, geo, out), geo))
         self.geo, self.shape = geo, x.shape
+        self.channels_last = x.ndim == 4 and x.transpose(0, 2, 3, 1).flags.c_contiguous
         self.saved = winners
         return out
 
     def backward(self, g: Any) -> tuple[Any]:
-        return (max_pool_backward(g, self.saved, self.geo, self.shape),)
+        return (max_pool_backward(g, self.saved, self.geo, self.shape, self.channels_last),)
 
 
 class AvgPool(Function):
