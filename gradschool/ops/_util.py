@@ -117,3 +117,32 @@ def add_at(out: Any, key: Any, values: Any) -> None:
         import cupyx
 
         cupyx.scatter_add(out, key, values)
+
+
+def axis_order(a: Any) -> tuple[int, ...] | None:
+    """The order of ``a``'s axes in memory, outermost first, when it is not C order (e.g. a
+    channels-last NCHW array, or a strided view of one, gives ``(0, 2, 3, 1)``); ``None`` for
+    C order, broadcast arrays and tiny ones."""
+    if a.ndim < 2 or a.flags.c_contiguous or not a.size:
+        return None
+    if any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape, strict=True)):
+        return None
+    order = tuple(sorted(range(a.ndim), key=lambda i: -abs(a.strides[i])))
+    return None if order == tuple(range(a.ndim)) else order
+
+
+def new_array(
+    xp: Any, shape: tuple[int, ...], dtype: Any, order: tuple[int, ...] | None, fill: Any = None
+) -> Any:
+    """A new array of ``shape``, stored with its axes in memory ``order`` (from ``axis_order``;
+    C order when ``None``), filled with ``fill`` unless it is ``None``. Gradients made this
+    way share their input's layout, so the elementwise ops that meet them run over matching
+    memory (mixed layouts make NumPy walk one operand with large strides: 3x slower)."""
+    if order is None or len(order) != len(shape):
+        out = xp.empty(shape, dtype=dtype)
+    else:
+        out = xp.empty(tuple(shape[i] for i in order), dtype=dtype)
+        out = out.transpose(tuple(np.argsort(order)))
+    if fill is not None:
+        out[...] = fill
+    return out

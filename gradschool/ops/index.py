@@ -24,7 +24,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad_state
 from ..backend.device import get_array_module
 from ..tensor import Tensor
-from ._util import LEAF_INPLACE, add_at, become, normalize_dim, sum_to
+from ._util import LEAF_INPLACE, add_at, axis_order, become, new_array, normalize_dim, sum_to
 from .shape import expand
 
 __all__ = [
@@ -111,14 +111,14 @@ class Index(Function):
     op_name = "index"
 
     def forward(self, x: Any, key: Any, kind: int) -> Any:
-        self.src, self.key, self.kind = x.shape, key, kind
+        self.src, self.key, self.kind, self.order = x.shape, key, kind, axis_order(x)
         try:
             return x[key]
         except IndexError as err:
             raise _index_error(err, "index") from None
 
     def backward(self, g: Any) -> tuple[Any]:
-        out = get_array_module(g).zeros(self.src, dtype=g.dtype)
+        out = new_array(get_array_module(g), self.src, g.dtype, self.order, 0)
         if self.kind == ADVANCED:
             add_at(out, self.key, g)  # an element picked twice gets both gradients
         else:

@@ -24,6 +24,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...backend.device import get_array_module
+from ...ops._util import axis_order, new_array
 from ...tensor import Tensor
 
 __all__ = ["pad"]
@@ -167,8 +168,8 @@ class ConstantPad(Function):
             src[lead + i] = slice(crop, crop + kept)
             dst[lead + i] = slice(max(0, before), max(0, before) + kept)
         self.src, self.dst, self.shape = tuple(src), tuple(dst), x.shape
-        self.cropped = any(b < 0 or a < 0 for b, a in pads)
-        out = xp.full(shape, value, dtype=x.dtype)
+        self.cropped, self.order = any(b < 0 or a < 0 for b, a in pads), axis_order(x)
+        out = new_array(xp, tuple(shape), x.dtype, self.order, value)
         out[self.dst] = x[self.src]
         return out
 
@@ -176,7 +177,7 @@ class ConstantPad(Function):
         if not self.cropped:
             return (g[self.dst],)  # the gradient of the input is the centre (a view)
         xp = get_array_module(g)
-        gx = xp.zeros(self.shape, dtype=g.dtype)
+        gx = new_array(xp, self.shape, g.dtype, self.order, 0)
         gx[self.src] = g[self.dst]
         return (gx,)
 
