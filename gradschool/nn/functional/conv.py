@@ -149,7 +149,7 @@ def _windows(
 # cache: written to memory and read back by the GEMM. Instead the batch is cut into blocks
 # whose columns fit in the L2 cache, and each block's columns are built and multiplied at
 # once, so the GEMM reads them from cache.
-_BLOCK_BYTES = 1 << 20
+_BLOCK_BYTES = 1 << 22
 
 
 def _k_major(windows: Any) -> bool:
