@@ -25,6 +25,7 @@ from gradschool.models.resnet_cifar import (
     resnet110,
 )
 from tests.models.twin import compare_with_twin as _compare
+from tests.models.twin import image, n_params, randomize_bn
 
 tnn = torch.nn
 
@@ -92,30 +93,9 @@ class TorchCifarResNet(tnn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
-def randomize_bn(net, seed=0):
-    """BN scales, shifts and running statistics away from their defaults."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, tnn.BatchNorm2d):
-                m.weight.copy_(0.5 + torch.rand(m.weight.shape, generator=g))
-                m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=g))
-                m.running_mean.copy_(0.1 * torch.randn(m.running_mean.shape, generator=g))
-                m.running_var.copy_(0.5 + torch.rand(m.running_var.shape, generator=g))
-    return net
-
-
 def compare_with_twin(ours, theirs, x_np, train=False, tol=1e-4):
     """The shared twin check, with train mode checked in float64 (see tests/models/twin.py)."""
     return _compare(ours, theirs, x_np, train, tol, float64_in_train=True)
-
-
-def n_params(net):
-    return sum(p.numel() for p in net.parameters())
-
-
-def image(*shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
 
 
 # ----------------------------------------------------------------------------- sizes

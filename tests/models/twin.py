@@ -63,3 +63,26 @@ def compare_with_twin(
     for name, value in ours.state_dict().items():
         close(np.asarray(value.numpy()), theirs_state[name].numpy(), tol, name)
     return outs
+
+
+def randomize_bn(net, seed=0):
+    """BN scales, shifts and running statistics of a torch net away from their defaults, so
+    that eval mode and the affine parameters are really exercised."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight.copy_(0.5 + torch.rand(m.weight.shape, generator=g))
+                m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=g))
+                m.running_mean.copy_(0.1 * torch.randn(m.running_mean.shape, generator=g))
+                m.running_var.copy_(0.5 + torch.rand(m.running_var.shape, generator=g))
+    return net
+
+
+def n_params(net):
+    return sum(p.numel() for p in net.parameters())
+
+
+def image(*shape, seed=0):
+    """A float32 standard-normal array of ``shape``."""
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
