@@ -27,7 +27,6 @@ from gradschool.models.vgg import (
 from tests.models.twin import compare_with_twin
 
 tnn = torch.nn
-torch.set_num_threads(1)  # the machine has 2 shared cores; more threads only contend
 FACTORIES = {
     f.__name__: f
     for f in (alexnet, zfnet, squeezenet1_0, squeezenet1_1)

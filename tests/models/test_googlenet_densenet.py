@@ -29,7 +29,6 @@ from gradschool.models.googlenet import (
 from tests.models.twin import compare_with_twin
 
 tnn = torch.nn
-torch.set_num_threads(1)  # the machine has 2 shared cores; more threads only contend
 
 
 # ----------------------------------------------------------------------------- torch twins

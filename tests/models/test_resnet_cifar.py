@@ -30,15 +30,6 @@ from tests.models.twin import image, n_params, randomize_bn
 tnn = torch.nn
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """torch's thread pool thrashes on the shared 2-core test machine (several times slower)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 # ----------------------------------------------------------------------------- torch twin
 class TorchCifarBlock(tnn.Module):
     def __init__(self, in_planes, planes, stride, residual, shortcut):
