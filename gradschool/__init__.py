@@ -8,6 +8,7 @@ tensor([2., 4., 6.])
 """
 
 from . import autograd, backend
+from .backend.allocator import keep_freed_memory as _keep_freed_memory
 from .autograd.function import Function
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend.device import cuda_is_available, device
@@ -38,6 +39,7 @@ from .ops import *
 from .tensor import Tensor
 
 autograd.Function = Function
+_keep_freed_memory()  # a step's arrays are recycled, not faulted in afresh each time
 
 from . import nn  # noqa: E402 - after the ops it is built on
 from .nn.summary import summary  # noqa: E402

@@ -11,8 +11,11 @@ it has run unless ``retain_graph=True``.
 
 from __future__ import annotations
 
+import sys
 import weakref
 from typing import Any
+
+import numpy as np
 
 from ..backend.device import get_array_module
 
@@ -42,8 +45,13 @@ def retain(node: Node, tensor: Any) -> None:
     node._retained = weakref.ref(tensor)
 
 
-def _accumulate_leaf(leaf: Any, grad: Any) -> None:
+def _accumulate_leaf(leaf: Any, grad: Any, owned: bool = False) -> None:
+    """Add ``grad`` into ``leaf.grad``; ``owned`` says nothing else holds ``grad``, so a first
+    gradient of the leaf's dtype and layout can be kept as it is instead of copied."""
     if leaf.grad is None:
+        if owned and grad.dtype == leaf.data.dtype and grad.flags.c_contiguous:
+            leaf.grad = leaf._wrap_grad(grad)
+            return
         # a backward may hand one array to several inputs, so each leaf gets its own copy
         # (which also turns NumPy scalars into arrays and casts to the leaf's dtype); C order,
         # as a user expects, whatever layout the op computed it in
@@ -51,6 +59,35 @@ def _accumulate_leaf(leaf: Any, grad: Any) -> None:
         leaf.grad = leaf._wrap_grad(xp.array(grad, dtype=leaf.data.dtype, order="C"))
     else:
         leaf.grad.data += grad
+
+
+# References to a gradient array that ``run_backward`` holds itself when it asks: the
+# backward's result tuple and its local name. Counted for CPython up to 3.13; later versions
+# may borrow stack references, so there every first gradient is copied.
+_OWN_REFS = 2
+_CAN_STEAL = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
+
+
+def _sole_owner(array: Any) -> bool:
+    """Whether ``array`` (a NumPy array whose only holders are ``run_backward``'s own
+    references) owns its memory, or is a whole-array view of a base nobody else holds: then
+    the leaf can keep it. PyTorch's AccumulateGrad "steals" a gradient on the same test."""
+    if not _CAN_STEAL or type(array) is not np.ndarray:
+        return False
+    if sys.getrefcount(array) > _OWN_REFS + 2:
+        return False  # +2: this function's parameter and getrefcount's argument
+    if array.flags.owndata:
+        return array.flags.writeable
+    base = array.base
+    # a reshape of a fresh product: its base is held by the view alone (+2: the local name
+    # and getrefcount's argument)
+    return (
+        type(base) is np.ndarray
+        and base.flags.owndata
+        and base.flags.writeable
+        and base.size == array.size
+        and sys.getrefcount(base) <= 3
+    )
 
 
 def _store_retained(node: Node, grad: Any) -> None:
@@ -99,10 +136,13 @@ def run_backward(root: Node, grad: Any, retain_graph: bool = False) -> None:
             if not retain_graph and node.saved is not None:
                 node.saved = None
                 node.released = True
-        # trailing constant (non-tensor) inputs may have no entry in in_grads
-        for edge, ig in zip(node.next, in_grads):  # noqa: B905
+        # trailing constant (non-tensor) inputs may have no entry in in_grads; indexing, not
+        # zip, so that no iterator keeps a reference to the gradient (see _sole_owner)
+        for i in range(min(len(node.next), len(in_grads))):
+            edge = node.next[i]
             if edge is None:
                 continue
+            ig = in_grads[i]
             if isinstance(edge, Node):
                 if ig is not None:
                     prev = grads.get(edge)
@@ -111,4 +151,6 @@ def run_backward(root: Node, grad: Any, retain_graph: bool = False) -> None:
                 if pending[edge] == 0:
                     ready.append(edge)
             elif ig is not None:
-                _accumulate_leaf(edge, ig)
+                owned = _sole_owner(ig)  # asked before the call puts ig on the stack again
+                _accumulate_leaf(edge, ig, owned)
+            ig = None
