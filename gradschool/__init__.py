@@ -8,9 +8,9 @@ tensor([2., 4., 6.])
 """
 
 from . import autograd, backend
-from .backend.allocator import keep_freed_memory as _keep_freed_memory
 from .autograd.function import Function
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend.allocator import keep_freed_memory as _keep_freed_memory
 from .backend.device import cuda_is_available, device
 from .backend.dtype import (
     bool_,
