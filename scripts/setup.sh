@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Make .venv with gradschool installed in editable mode (and the `gradschool` command).
 #   bash scripts/setup.sh          runtime only (NumPy)
-#   bash scripts/setup.sh train    plus what the main job shows with (tqdm progress bars, matplotlib curves)
-#   bash scripts/setup.sh test     plus the test and lint tools (pytest, hypothesis, torch 2.13.0 CPU, ruff)
+#   bash scripts/setup.sh train    plus what the main job shows with (tqdm progress bars, matplotlib
+#                                  curves) and numba, which compiles gradschool's fused kernels
+#   bash scripts/setup.sh test     plus the test and lint tools (pytest, hypothesis, torch 2.13.0 CPU,
+#                                  ruff) and numba (the tests run the kernels and their fallbacks)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}

@@ -40,8 +40,10 @@ from typing import Any
 import numpy as np
 
 from ...autograd.function import Function
+from ...backend import jit
 from ...backend.device import get_array_module
 from ...tensor import Tensor
+from ._conv_kernels import col2im_cl, im2col_cl
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -160,6 +162,60 @@ def _k_major(windows: Any) -> bool:
     return kw * cg < 16 and ow > kw * cg
 
 
+def _block_size(n: int, row_bytes: int) -> int:
+    """Samples per block: as many as keep a block's columns within ``_BLOCK_BYTES``."""
+    return max(1, min(n, _BLOCK_BYTES // max(1, row_bytes)))
+
+
+def _compiled(x: Any, groups: int, channels_last: bool = True) -> bool:
+    """Whether the compiled loops (``_conv_kernels.py``) can take this input: a NumPy float
+    array (stored channels-last, where asked), one group, and the kernels switched on
+    (``backend/jit.py``)."""
+    return (
+        groups == 1
+        and type(x) is np.ndarray
+        and x.dtype in (np.float32, np.float64)
+        and (not channels_last or _channels_last(x))
+        and jit.enabled()
+    )
+
+
+def _columns(
+    x: Any, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair, out_hw: Pair, groups: int
+) -> tuple[bool, Any]:
+    """``(k_major, blocks)``: how the columns of x (N, C, H, W) are laid out and an iterator
+    of ``(start, stop, cols)`` blocks (see ``_column_blocks``).
+
+    A channels-last input gets its columns from the compiled im2col, straight from the
+    unpadded input; others (and a 1x1 stride-1 convolution, whose columns are the input
+    itself) from the padded copy's strided view."""
+    c, kw, ow = x.shape[1], kernel[1], out_hw[1]
+    few_channels = kw * c < 16 and ow > kw * c  # _k_major's test
+    trivial = kernel == (1, 1) and stride == (1, 1) and pads == (0, 0, 0, 0)
+    if not few_channels and not trivial and _compiled(x, groups):
+        return False, _compiled_column_blocks(x, kernel, stride, pads, dilation, out_hw)
+    windows = _windows(_pad(x, pads), kernel, stride, dilation, out_hw, groups)
+    k_major = _k_major(windows)
+    return k_major, _column_blocks(windows, k_major)
+
+
+def _compiled_column_blocks(
+    x: Any, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair, out_hw: Pair
+) -> Any:
+    """``_column_blocks`` for one group, each block filled by the compiled im2col."""
+    n, c = x.shape[:2]
+    (kh, kw), (oh, ow) = kernel, out_hw
+    k, per_sample = kh * kw * c, oh * ow
+    block = _block_size(n, k * per_sample * x.dtype.itemsize)
+    buf = _buffer(np, "cols", (block, oh, ow, kh, kw, c), x.dtype)
+    xcl = x.transpose(0, 2, 3, 1)  # (N, H, W, C), C-contiguous
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        cols = buf[: stop - start]
+        im2col_cl(xcl, cols, start, *stride, pads[0], pads[2], *dilation)
+        yield start, stop, cols.reshape((stop - start) * per_sample, 1, k)
+
+
 def _column_blocks(windows: Any, k_major: bool = False) -> Any:
     """Yield ``(start, stop, cols)``: the im2col columns ``(B*OH*OW, G, KH*KW*C/G)`` of samples
     ``start:stop`` (``(G, KH*KW*C/G, B*OH*OW)`` when ``k_major``), in a reused scratch buffer
@@ -171,7 +227,7 @@ def _column_blocks(windows: Any, k_major: bool = False) -> Any:
         # a 1x1 stride-1 convolution of a channels-last input: the input is its columns
         yield 0, n, windows.reshape(n * per_sample, g, k)
         return
-    block = max(1, min(n, _BLOCK_BYTES // max(1, g * k * per_sample * windows.dtype.itemsize)))
+    block = _block_size(n, g * k * per_sample * windows.dtype.itemsize)
     if xp is not np:
         block = n  # on the GPU one big GEMM is best
     if k_major:
@@ -237,20 +293,17 @@ def _conv(
     ``out_hw`` may ask for fewer output positions than fit (the input gradient of a transposed
     convolution whose output_padding no window reads)."""
     xp = get_array_module(x)
-    xpad = _pad(x, pads)
     kernel = w.shape[2:]
     if out_hw is None:
-        out_hw = tuple(
-            _out_size(xpad.shape[2 + i], kernel[i], stride[i], dilation[i]) for i in (0, 1)
-        )
-    windows = _windows(xpad, kernel, stride, dilation, out_hw, groups)
+        padded = (x.shape[2] + pads[0] + pads[1], x.shape[3] + pads[2] + pads[3])
+        out_hw = tuple(_out_size(padded[i], kernel[i], stride[i], dilation[i]) for i in (0, 1))
     n, o = x.shape[0], w.shape[0]
     per_sample = out_hw[0] * out_hw[1]
     out = _new_nchw(xp, n, o, *out_hw, x.dtype)
     rows = out.transpose(0, 2, 3, 1).reshape(n * per_sample, groups, o // groups)  # a view
     wg = _grouped_weight(w, groups)
-    k_major = _k_major(windows)
-    for start, stop, cols in _column_blocks(windows, k_major):
+    k_major, blocks = _columns(x, kernel, stride, pads, dilation, out_hw, groups)
+    for start, stop, cols in blocks:
         dst = rows[start * per_sample : stop * per_sample]
         if k_major:
             xp.matmul(wg.transpose(0, 2, 1), cols, out=dst.transpose(1, 2, 0))
@@ -277,12 +330,11 @@ def _weight_grad(
     between the two passes."""
     xp = get_array_module(x)
     o, cg, kh, kw = w_shape
-    windows = _windows(_pad(x, pads), (kh, kw), stride, dilation, out_hw, groups)
     per_sample = out_hw[0] * out_hw[1]
     g3 = g2.reshape(-1, groups, o // groups).transpose(1, 0, 2)  # (G, P, O/G)
     gw = xp.zeros((groups, kh * kw * cg, o // groups), dtype=g2.dtype)
-    k_major = _k_major(windows)
-    for start, stop, cols in _column_blocks(windows, k_major):
+    k_major, blocks = _columns(x, (kh, kw), stride, pads, dilation, out_hw, groups)
+    for start, stop, cols in blocks:
         kp = cols if k_major else cols.transpose(1, 2, 0)  # (G, K, positions)
         gw += xp.matmul(kp, g3[:, start * per_sample : stop * per_sample])
     # (G, KH, KW, C/G, O/G) -> (O, C/G, KH, KW)
@@ -367,6 +419,13 @@ def _input_grad(
         g2 = _as_rows(g)
     p, og = g2.shape[0], o // groups
     wg = _grouped_weight(w, groups)  # (G, KH*KW*C/G, O/G)
+    if _compiled(g, groups, channels_last=False):
+        # dcols = dy @ Wᵀ with the positions first, scattered by the compiled col2im
+        dcols = _buffer(xp, "cols", (n, oh, ow, kh, kw, c), g.dtype)
+        xp.matmul(g2, wg[0].T, out=dcols.reshape(p, kh * kw * c))
+        dx = _new_nchw(xp, n, c, h, w_, g.dtype)
+        col2im_cl(dcols, dx.transpose(0, 2, 3, 1), *stride, pads[0], pads[2], *dilation)
+        return dx
     dcols = _buffer(xp, "cols", (groups, wg.shape[1], p), g.dtype)
     # dcolsᵀ = W @ dyᵀ per group: positions last, the layout col2im adds rows of
     xp.matmul(wg, g2.reshape(p, groups, og).transpose(1, 2, 0), out=dcols)

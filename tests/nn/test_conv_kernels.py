@@ -1,0 +1,116 @@
+"""The compiled im2col / col2im (``_conv_kernels.py``) against the NumPy path and PyTorch.
+
+The kernels take channels-last inputs (a convolution's output feeding the next one), so the
+inputs here are stored channels-last; every case runs with the kernels on and off
+(``jit.disabled()``) and against ``torch.nn.functional``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import gradschool as gs
+import gradschool.nn.functional as F
+from gradschool.backend import jit
+from gradschool.nn.functional import _conv_kernels as kernels
+
+pytest.importorskip("numba")
+torch.set_num_threads(1)
+
+TOL = {np.float32: {"rtol": 1e-4, "atol": 1e-4}, np.float64: {"rtol": 1e-10, "atol": 1e-10}}
+
+CASES = [
+    # (x shape, w shape, conv2d kwargs)
+    ((2, 16, 9, 9), (8, 16, 3, 3), {"padding": 1}),
+    ((3, 6, 14, 14), (16, 6, 5, 5), {}),  # LeNet's second convolution
+    ((2, 16, 10, 11), (32, 16, 3, 3), {"stride": 2, "padding": 1}),
+    ((2, 8, 9, 9), (5, 8, 3, 3), {"stride": 2, "padding": 2, "dilation": 2}),
+    ((2, 16, 8, 8), (16, 16, 1, 1), {"stride": 2}),  # option-B shortcut
+    ((1, 7, 6, 5), (3, 7, (2, 3)), {"stride": (2, 1), "padding": (1, 2)}),
+    ((5, 16, 4, 4), (4, 16, 3, 3), {"padding": 1}),  # more samples than a block needs
+]
+
+
+def _channels_last(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+def _run(x: np.ndarray, w: np.ndarray, dy: np.ndarray, kwargs: dict):
+    xt, wt = gs.tensor(x, requires_grad=True), gs.tensor(w, requires_grad=True)
+    y = F.conv2d(xt, wt, **kwargs)
+    y.backward(gs.tensor(dy))
+    return y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("x_shape", "w_shape", "kwargs"), CASES)
+def test_compiled_path_matches_numpy_and_torch(x_shape, w_shape, kwargs, dtype):
+    rng = np.random.default_rng(0)
+    if len(w_shape) == 3:
+        w_shape = (*w_shape[:2], *w_shape[2])
+    x = _channels_last(rng.standard_normal(x_shape).astype(dtype))
+    w = rng.standard_normal(w_shape).astype(dtype)
+    ty = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), **kwargs)
+    dy = _channels_last(rng.standard_normal(tuple(ty.shape)).astype(dtype))
+    compiled = _run(x, w, dy, kwargs)
+    with jit.disabled():
+        plain = _run(x, w, dy, kwargs)
+    tx = torch.from_numpy(x).requires_grad_()
+    tw = torch.from_numpy(w).requires_grad_()
+    torch.nn.functional.conv2d(tx, tw, **kwargs).backward(torch.from_numpy(dy))
+    theirs = (ty.detach().numpy(), tx.grad.numpy(), tw.grad.numpy())
+    for name, a, b, c in zip(("y", "dx", "dw"), compiled, plain, theirs, strict=True):
+        assert a.dtype == dtype
+        np.testing.assert_allclose(a, b, err_msg=name, **TOL[dtype])
+        np.testing.assert_allclose(a, c, err_msg=name, **TOL[dtype])
+    assert compiled[0].transpose(0, 2, 3, 1).flags.c_contiguous  # output stays channels-last
+
+
+def test_the_kernels_are_the_ones_running(monkeypatch):
+    conv = __import__("gradschool.nn.functional.conv", fromlist=["conv"])
+    calls = []
+    for name in ("im2col_cl", "col2im_cl"):
+        real = getattr(conv, name)
+        monkeypatch.setattr(conv, name, lambda *a, _r=real, _n=name: calls.append(_n) or _r(*a))
+    x, w, dy = (np.ones(s, np.float32) for s in ((2, 16, 8, 8), (16, 16, 3, 3), (2, 16, 4, 4)))
+    _run(_channels_last(x), w, _channels_last(dy), {"stride": 2, "padding": 1})
+    assert "im2col_cl" in calls and "col2im_cl" in calls
+    calls.clear()
+    with jit.disabled():
+        _run(_channels_last(x), w, _channels_last(dy), {"stride": 2, "padding": 1})
+    assert calls == []
+
+
+def test_uncompiled_loops_read_as_the_reference():
+    # the kernels' Python source, run as plain Python, against the strided view they replace
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 5, 6, 3))  # (N, H, W, C)
+    cols = np.empty((2, 3, 3, 3, 3, 3))  # (B, OH, OW, KH, KW, C): stride 2, pad 1
+    kernels.im2col_cl.py(x, cols, 0, 2, 2, 1, 1, 1, 1)
+    xpad = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    for oy in range(3):
+        for ox in range(3):
+            np.testing.assert_array_equal(
+                cols[:, oy, ox], xpad[:, 2 * oy : 2 * oy + 3, 2 * ox : 2 * ox + 3]
+            )
+    dx = np.empty_like(x)
+    kernels.col2im_cl.py(cols, dx, 2, 2, 1, 1, 1, 1)
+    counts = np.zeros((7, 8))
+    for oy in range(3):
+        for ox in range(3):
+            counts[2 * oy : 2 * oy + 3, 2 * ox : 2 * ox + 3] += 1
+    # each pixel gets its value once per window that read it
+    np.testing.assert_allclose(dx, x * counts[1:-1, 1:-1, None])
+
+
+def test_groups_and_nchw_inputs_take_the_numpy_path():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 4, 6, 6)).astype(np.float32)
+    w = rng.standard_normal((4, 2, 3, 3)).astype(np.float32)
+    ours = F.conv2d(gs.tensor(_channels_last(x)), gs.tensor(w), groups=2, padding=1)
+    theirs = torch.nn.functional.conv2d(
+        torch.from_numpy(x), torch.from_numpy(w), groups=2, padding=1
+    )
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-4, atol=1e-5)
