@@ -41,23 +41,26 @@ _off = 0  # depth of disabled() blocks
 def _load() -> Any:
     global _numba
     if _numba is None:
+        _match_blas_threads()
         try:
             import numba
         except ImportError:
             _numba = False
         else:
             _numba = numba
-            _match_blas_threads(numba)
     return _numba
 
 
-def _match_blas_threads(numba: Any) -> None:
+def _match_blas_threads() -> None:
+    """Give numba's thread pool the BLAS's thread count, before numba starts it: its OpenMP
+    runtime may be the one PyTorch uses too, and a pool started at every core would also
+    change the count a PyTorch in the same process runs with."""
     if "NUMBA_NUM_THREADS" in os.environ:
         return
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         value = os.environ.get(name, "")
         if value.isdigit() and int(value) > 0:
-            numba.set_num_threads(min(int(value), numba.config.NUMBA_NUM_THREADS))
+            os.environ["NUMBA_NUM_THREADS"] = str(min(int(value), os.cpu_count() or 1))
             return
 
 

@@ -42,6 +42,7 @@ import numpy as np
 from ...autograd.function import Function
 from ...backend import jit
 from ...backend.device import get_array_module
+from ...ops._util import sum_rows
 from ...tensor import Tensor
 from ._conv_kernels import col2im_cl, im2col_cl
 
@@ -208,11 +209,12 @@ def _compiled_column_blocks(
     k, per_sample = kh * kw * c, oh * ow
     block = _block_size(n, k * per_sample * x.dtype.itemsize)
     buf = _buffer(np, "cols", (block, oh, ow, kh, kw, c), x.dtype)
-    xcl = x.transpose(0, 2, 3, 1)  # (N, H, W, C), C-contiguous
+    rows = x.transpose(0, 2, 3, 1).reshape(n, x.shape[2], x.shape[3] * c)  # (N, H, W*C) view
     for start in range(0, n, block):
         stop = min(n, start + block)
         cols = buf[: stop - start]
-        im2col_cl(xcl, cols, start, *stride, pads[0], pads[2], *dilation)
+        flat = cols.reshape(stop - start, oh, ow, kh, kw * c)
+        im2col_cl(rows, flat, c, start, *stride, pads[0], pads[2], *dilation)
         yield start, stop, cols.reshape((stop - start) * per_sample, 1, k)
 
 
@@ -424,7 +426,9 @@ def _input_grad(
         dcols = _buffer(xp, "cols", (n, oh, ow, kh, kw, c), g.dtype)
         xp.matmul(g2, wg[0].T, out=dcols.reshape(p, kh * kw * c))
         dx = _new_nchw(xp, n, c, h, w_, g.dtype)
-        col2im_cl(dcols, dx.transpose(0, 2, 3, 1), *stride, pads[0], pads[2], *dilation)
+        flat_dx = dx.transpose(0, 2, 3, 1).reshape(n, h, w_ * c)  # a view
+        flat_cols = dcols.reshape(n, oh, ow, kh, kw * c)
+        col2im_cl(flat_cols, flat_dx, c, *stride, pads[0], pads[2], *dilation)
         return dx
     dcols = _buffer(xp, "cols", (groups, wg.shape[1], p), g.dtype)
     # dcolsᵀ = W @ dyᵀ per group: positions last, the layout col2im adds rows of
@@ -484,7 +488,7 @@ class _ConvNd(Function):
         if need[1]:
             gw = _weight_grad(x4, g2, w4.shape, g4.shape[2:], *opts).reshape(self.w_shape)
         if self.has_bias and need[2]:
-            gb = g2.sum(axis=0)
+            gb = sum_rows(g2)
         if need[0]:
             gx = _input_grad(g4, w4, x4.shape, *opts, g2).reshape(self.x_shape)
         return gx, gw, gb
