@@ -42,8 +42,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ...autograd.function import Function
+from ...backend import jit
 from ...backend.device import get_array_module
 from ...tensor import Tensor
+from ._pool_kernels import max_pool2d_backward_cl, max_pool2d_cl
 
 __all__ = [
     "max_pool1d",
@@ -508,15 +510,53 @@ class MaxPool(Function):
     op_name = "max_pool2d"
 
     def forward(self, x: Any, geo: tuple[Axis, ...] = (), sink: Any = None) -> Any:
+        self.geo, self.shape = geo, x.shape
+        self.channels_last = x.ndim == 4 and x.transpose(0, 2, 3, 1).flags.c_contiguous
+        self.compiled = (
+            self.channels_last
+            and len(geo) == 2
+            and type(x) is np.ndarray
+            and x.dtype in (np.float32, np.float64)
+            and jit.enabled()
+        )
+        if self.compiled:
+            # one visit per window (``_pool_kernels.py``); the winners as kernel offsets
+            (gh, gw), (n, c) = geo, x.shape[:2]
+            out = np.empty((n, gh.out, gw.out, c), dtype=x.dtype)
+            code = np.empty(out.shape, dtype=_offset_dtype(gh.k * gw.k))
+            max_pool2d_cl(
+                x.transpose(0, 2, 3, 1), out, code, gh.k, gw.k, gh.s, gw.s, gh.p, gw.p, gh.d, gw.d
+            )
+            out, code = out.transpose(0, 3, 1, 2), code.transpose(0, 3, 1, 2)
+            if sink is not None:
+                sink.append(flat_indices(code, geo))
+            self.saved = (code,)
+            return out
         out, winners = max_pool_arrays(x, geo)
         if sink is not None:
             sink.append(flat_indices(window_offsets(winners, geo, out), geo))
-        self.geo, self.shape = geo, x.shape
-        self.channels_last = x.ndim == 4 and x.transpose(0, 2, 3, 1).flags.c_contiguous
         self.saved = winners
         return out
 
     def backward(self, g: Any) -> tuple[Any]:
+        if self.compiled:
+            (code,) = self.saved
+            (gh, gw), (n, c, h, w) = self.geo, self.shape
+            gx = np.empty((n, h, w, c), dtype=g.dtype)
+            max_pool2d_backward_cl(
+                g.transpose(0, 2, 3, 1),
+                code.transpose(0, 2, 3, 1),
+                gx,
+                gh.k,
+                gw.k,
+                gh.s,
+                gw.s,
+                gh.p,
+                gw.p,
+                gh.d,
+                gw.d,
+            )
+            return (gx.transpose(0, 3, 1, 2),)
         return (max_pool_backward(g, self.saved, self.geo, self.shape, self.channels_last),)
 
 
