@@ -17,7 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
+
+from ..backend import jit
 from ..tensor import Tensor
+from ._kernels import sgd_momentum_step
 from .optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -98,10 +102,25 @@ class SGD(Optimizer):
             dampening = float(group["dampening"])
             weight_decay = float(group["weight_decay"])
             nesterov, maximize = group["nesterov"], group["maximize"]
+            compiled = momentum != 0 and jit.enabled()
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 g = p.grad.data
+                if compiled and _fusable(p.data, g, self.state[p].get("momentum_buffer")):
+                    t = p.data.dtype.type  # float32 scalars keep float32 arithmetic
+                    sgd_momentum_step(
+                        p.data.reshape(-1),
+                        g.reshape(-1),
+                        self.state[p]["momentum_buffer"].data.reshape(-1),
+                        t(lr),
+                        t(momentum),
+                        t(1 - dampening),
+                        t(weight_decay),
+                        nesterov,
+                        maximize,
+                    )
+                    continue
                 if maximize:
                     g = -g
                 if weight_decay != 0:
@@ -119,3 +138,18 @@ class SGD(Optimizer):
                     g = g + momentum * buf.data if nesterov else buf.data
                 p.data -= lr * g
         return loss
+
+
+def _fusable(p: Any, g: Any, buf: Any) -> bool:
+    """Whether the compiled step can take this parameter: NumPy float arrays of one dtype,
+    all C-contiguous (flat views), and a velocity that already exists."""
+    return (
+        buf is not None
+        and type(p) is np.ndarray
+        and p.dtype in (np.float32, np.float64)
+        and g.dtype == p.dtype
+        and buf.data.dtype == p.dtype
+        and p.flags.c_contiguous
+        and g.flags.c_contiguous
+        and buf.data.flags.c_contiguous
+    )
