@@ -89,7 +89,8 @@ def test_uncompiled_loops_read_as_the_reference():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, 5, 6, 3))  # (N, H, W, C)
     cols = np.empty((2, 3, 3, 3, 3, 3))  # (B, OH, OW, KH, KW, C): stride 2, pad 1
-    kernels.im2col_cl.py(x.reshape(2, 5, 18), cols.reshape(2, 3, 3, 3, 9), 3, 0, 2, 2, 1, 1, 1, 1)
+    geometry = np.array((2, 3, 3, 3, 3, 3, 5, 6))  # B, OH, OW, KH, KW, C, H, W
+    kernels.im2col_cl.py(x.reshape(-1), cols.reshape(-1), geometry, 0, 2, 2, 1, 1, 1, 1)
     xpad = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
     for oy in range(3):
         for ox in range(3):
@@ -97,7 +98,7 @@ def test_uncompiled_loops_read_as_the_reference():
                 cols[:, oy, ox], xpad[:, 2 * oy : 2 * oy + 3, 2 * ox : 2 * ox + 3]
             )
     dx = np.empty_like(x)
-    kernels.col2im_cl.py(cols.reshape(2, 3, 3, 3, 9), dx.reshape(2, 5, 18), 3, 2, 2, 1, 1, 1, 1)
+    kernels.col2im_cl.py(cols.reshape(-1), dx.reshape(-1), geometry, 2, 2, 1, 1, 1, 1)
     counts = np.zeros((7, 8))
     for oy in range(3):
         for ox in range(3):

@@ -17,12 +17,13 @@ torch.set_num_threads(1)
 
 CASES = [
     # (input shape, kernel_size, stride, padding, dilation, ceil_mode)
-    ((2, 3, 8, 8), 2, 2, 0, 1, False),
-    ((2, 4, 9, 7), 3, 2, 1, 1, True),  # overlapping, padded, ceil mode
-    ((1, 2, 6, 6), 3, 1, 1, 2, False),  # dilated
-    ((2, 5, 7, 7), 2, None, 0, 1, True),
+    ((2, 8, 8, 8), 2, 2, 0, 1, False),
+    ((2, 3, 8, 8), 2, 2, 0, 1, False),  # under 8 channels: the NumPy path
+    ((2, 9, 9, 7), 3, 2, 1, 1, True),  # overlapping, padded, ceil mode
+    ((1, 8, 6, 6), 3, 1, 1, 2, False),  # dilated
+    ((2, 10, 7, 7), 2, None, 0, 1, True),
     ((3, 16, 10, 10), 2, 2, 0, 1, False),  # LeNet's second pooling
-    ((1, 3, 5, 5), 3, 3, 1, 1, True),
+    ((1, 12, 5, 5), 3, 3, 1, 1, True),
     ((2, 8, 6, 9), (2, 3), (1, 2), (1, 0), 1, False),
 ]
 
@@ -62,7 +63,7 @@ def test_matches_torch_and_the_numpy_path(case, dtype):
 def test_a_nan_wins_its_window_as_in_pytorch():
     # the kernels follow PyTorch's NaN rule exactly; the NumPy fallback gives the same
     # values but may point a NaN window's index (and gradient) at another of its NaNs
-    x = _channels_last(np.arange(2 * 4 * 6 * 6, dtype=np.float32).reshape(2, 4, 6, 6))
+    x = _channels_last(np.arange(2 * 8 * 6 * 6, dtype=np.float32).reshape(2, 8, 6, 6))
     x[0, 0, 1, 1] = np.nan
     x[1, 2, 0, 0] = np.nan
     x[1, 2, 1, 1] = np.nan  # two NaNs in one window: the later one's index
@@ -95,7 +96,9 @@ def test_uncompiled_loops_read_as_the_reference():
     x = rng.standard_normal((2, 5, 6, 3))  # (N, H, W, C)
     out = np.empty((2, 3, 3, 3))
     code = np.empty(out.shape, np.uint8)
-    kernels.max_pool2d_cl.py(x, out, code, 2, 2, 2, 2, 1, 0, 1, 1)  # 2x2, stride 2, pad (1, 0)
+    shape = np.array((2, 5, 6, 3, 3, 3))  # N, H, W, C, OH, OW
+    args = (2, 2, 2, 2, 1, 0, 1, 1)  # 2x2, stride 2, padding (1, 0)
+    kernels.max_pool2d_cl.py(x.reshape(-1), out.reshape(-1), code.reshape(-1), shape, *args)
     xpad = np.pad(x, ((0, 0), (1, 1), (0, 0), (0, 0)), constant_values=-np.inf)
     for oy in range(3):
         for ox in range(3):
@@ -103,5 +106,6 @@ def test_uncompiled_loops_read_as_the_reference():
             np.testing.assert_array_equal(out[:, oy, ox], window.max(axis=1))
             np.testing.assert_array_equal(code[:, oy, ox], window.argmax(axis=1))
     gx = np.empty_like(x)
-    kernels.max_pool2d_backward_cl.py(np.ones_like(out), code, gx, 2, 2, 2, 2, 1, 0, 1, 1)
+    ones = np.ones(out.size)
+    kernels.max_pool2d_backward_cl.py(ones, code.reshape(-1), gx.reshape(-1), shape, *args)
     assert gx.sum() == out.size  # every window's gradient lands on exactly one pixel

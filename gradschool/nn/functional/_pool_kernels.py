@@ -29,6 +29,7 @@ def max_pool2d_cl(
     x: Any,
     out: Any,
     code: Any,
+    shape: Any,
     kh: int,
     kw: int,
     sh: int,
@@ -38,10 +39,11 @@ def max_pool2d_cl(
     dh: int,
     dw: int,
 ) -> None:
-    """Max over the windows of ``x`` (N, H, W, C) into ``out`` (N, OH, OW, C), with the
-    winning kernel offset ``i*kw + j`` of each in ``code`` (same shape, unsigned ints)."""
-    n, h, w, c = x.shape
-    oh, ow = out.shape[1], out.shape[2]
+    """Max over the windows of the flat channels-last ``x`` (N, H, W, C) into the flat
+    ``out`` (N, OH, OW, C), with the winning kernel offset ``i*kw + j`` of each in ``code``
+    (same shape, unsigned ints); ``shape`` = (N, H, W, C, OH, OW). Offsets into the flat
+    arrays are unsigned, so numba adds no negative-index checks to the inner loops."""
+    n, h, w, c, oh, ow = shape
     lowest = -np.inf
     for r in prange(n * oh):
         s, oy = r // oh, r % oh
@@ -49,29 +51,28 @@ def max_pool2d_cl(
         i0 = 0
         while y0 + i0 * dh < 0:
             i0 += 1
+        i1 = min(kh, (h - 1 - y0) // dh + 1)  # taps i0..i1-1 are inside the image
         for ox in range(ow):
             x0 = ox * sw - pw
             j0 = 0
             while x0 + j0 * dw < 0:
                 j0 += 1
-            i1 = min(kh, (h - 1 - y0) // dh + 1)  # taps i0..i1-1 and j0..j1-1 are inside
             j1 = min(kw, (w - 1 - x0) // dw + 1)
-            for k in range(c):
-                out[s, oy, ox, k] = lowest
-                code[s, oy, ox, k] = i0 * kw + j0
+            o = np.uint64(((s * oh + oy) * ow + ox) * c)
+            for k in range(np.uint64(c)):
+                out[o + k] = lowest
+                code[o + k] = i0 * kw + j0
             for i in range(i0, i1):
-                y = y0 + i * dh
                 for j in range(j0, j1):
-                    xx = x0 + j * dw
+                    src = np.uint64(((s * h + y0 + i * dh) * w + x0 + j * dw) * c)
                     tap = i * kw + j
-                    for k in range(c):
+                    for k in range(np.uint64(c)):
                         # selects, not branches (random data would mispredict half of them);
-                        # v != v: a NaN wins, as in PyTorch. Scalar indexing, no views: a
-                        # view per pixel costs more than its six compares
-                        v, b = x[s, y, xx, k], out[s, oy, ox, k]
+                        # v != v: a NaN wins, as in PyTorch
+                        v, b = x[src + k], out[o + k]
                         take = (v > b) | (v != v)
-                        out[s, oy, ox, k] = v if take else b
-                        code[s, oy, ox, k] = tap if take else code[s, oy, ox, k]
+                        out[o + k] = v if take else b
+                        code[o + k] = tap if take else code[o + k]
 
 
 @kernel(parallel=True)
@@ -79,6 +80,7 @@ def max_pool2d_backward_cl(
     g: Any,
     code: Any,
     gx: Any,
+    shape: Any,
     kh: int,
     kw: int,
     sh: int,
@@ -88,20 +90,24 @@ def max_pool2d_backward_cl(
     dh: int,
     dw: int,
 ) -> None:
-    """Set ``gx`` (N, H, W, C) to the sum of the gradients ``g`` (N, OH, OW, C) of the
-    windows each input pixel won (``code``: the winners' kernel offsets).
+    """Set the flat ``gx`` (N, H, W, C) to the sum of the flat gradients ``g``
+    (N, OH, OW, C) of the windows each input pixel won (``code``: the winners' kernel
+    offsets); ``shape`` = (N, H, W, C, OH, OW).
 
     Each tap of a window adds the gradient where it is the winner and 0 elsewhere: a select
     per value instead of a division to find the winner's position, and the same loop for
     overlapping windows (whose pixels collect several gradients)."""
-    n, oh, ow, c = g.shape
-    h, w = gx.shape[1], gx.shape[2]
+    n, h, w, c, oh, ow = shape
+    plane = h * w * c
     for s in prange(n):
-        gx[s] = 0
+        base = np.uint64(s * plane)
+        for k in range(np.uint64(plane)):
+            gx[base + k] = 0
         for oy in range(oh):
             y0 = oy * sh - ph
             for ox in range(ow):
                 x0 = ox * sw - pw
+                o = np.uint64(((s * oh + oy) * ow + ox) * c)
                 for i in range(kh):
                     y = y0 + i * dh
                     if y < 0 or y >= h:
@@ -111,6 +117,6 @@ def max_pool2d_backward_cl(
                         if xx < 0 or xx >= w:
                             continue
                         tap = i * kw + j
-                        for k in range(c):
-                            gk = g[s, oy, ox, k]
-                            gx[s, y, xx, k] += gk if code[s, oy, ox, k] == tap else 0.0
+                        dst = np.uint64(((s * h + y) * w + xx) * c)
+                        for k in range(np.uint64(c)):
+                            gx[dst + k] += g[o + k] if code[o + k] == tap else 0.0

@@ -209,12 +209,12 @@ def _compiled_column_blocks(
     k, per_sample = kh * kw * c, oh * ow
     block = _block_size(n, k * per_sample * x.dtype.itemsize)
     buf = _buffer(np, "cols", (block, oh, ow, kh, kw, c), x.dtype)
-    rows = x.transpose(0, 2, 3, 1).reshape(n, x.shape[2], x.shape[3] * c)  # (N, H, W*C) view
+    flat_x = x.transpose(0, 2, 3, 1).reshape(-1)  # (N, H, W, C) memory, as a flat view
     for start in range(0, n, block):
         stop = min(n, start + block)
         cols = buf[: stop - start]
-        flat = cols.reshape(stop - start, oh, ow, kh, kw * c)
-        im2col_cl(rows, flat, c, start, *stride, pads[0], pads[2], *dilation)
+        shape = np.array((stop - start, oh, ow, kh, kw, c, *x.shape[2:]), dtype=np.int64)
+        im2col_cl(flat_x, cols.reshape(-1), shape, start, *stride, pads[0], pads[2], *dilation)
         yield start, stop, cols.reshape((stop - start) * per_sample, 1, k)
 
 
@@ -426,9 +426,9 @@ def _input_grad(
         dcols = _buffer(xp, "cols", (n, oh, ow, kh, kw, c), g.dtype)
         xp.matmul(g2, wg[0].T, out=dcols.reshape(p, kh * kw * c))
         dx = _new_nchw(xp, n, c, h, w_, g.dtype)
-        flat_dx = dx.transpose(0, 2, 3, 1).reshape(n, h, w_ * c)  # a view
-        flat_cols = dcols.reshape(n, oh, ow, kh, kw * c)
-        col2im_cl(flat_cols, flat_dx, c, *stride, pads[0], pads[2], *dilation)
+        shape = np.array((n, oh, ow, kh, kw, c, h, w_), dtype=np.int64)
+        flat_dx = dx.transpose(0, 2, 3, 1).reshape(-1)  # a view
+        col2im_cl(dcols.reshape(-1), flat_dx, shape, *stride, pads[0], pads[2], *dilation)
         return dx
     dcols = _buffer(xp, "cols", (groups, wg.shape[1], p), g.dtype)
     # dcolsᵀ = W @ dyᵀ per group: positions last, the layout col2im adds rows of

@@ -512,8 +512,11 @@ class MaxPool(Function):
     def forward(self, x: Any, geo: tuple[Axis, ...] = (), sink: Any = None) -> Any:
         self.geo, self.shape = geo, x.shape
         self.channels_last = x.ndim == 4 and x.transpose(0, 2, 3, 1).flags.c_contiguous
+        # the compiled loop runs along the channels; under 8 of them (LeNet's 6) it loses
+        # to NumPy's passes along whole rows
         self.compiled = (
             self.channels_last
+            and x.shape[1] >= 8
             and len(geo) == 2
             and type(x) is np.ndarray
             and x.dtype in (np.float32, np.float64)
@@ -524,9 +527,10 @@ class MaxPool(Function):
             (gh, gw), (n, c) = geo, x.shape[:2]
             out = np.empty((n, gh.out, gw.out, c), dtype=x.dtype)
             code = np.empty(out.shape, dtype=_offset_dtype(gh.k * gw.k))
-            max_pool2d_cl(
-                x.transpose(0, 2, 3, 1), out, code, gh.k, gw.k, gh.s, gw.s, gh.p, gw.p, gh.d, gw.d
-            )
+            shape = np.array((n, *x.shape[2:], c, gh.out, gw.out), dtype=np.int64)
+            args = (gh.k, gw.k, gh.s, gw.s, gh.p, gw.p, gh.d, gw.d)
+            flat_x = x.transpose(0, 2, 3, 1).reshape(-1)  # channels-last memory, flat view
+            max_pool2d_cl(flat_x, out.reshape(-1), code.reshape(-1), shape, *args)
             out, code = out.transpose(0, 3, 1, 2), code.transpose(0, 3, 1, 2)
             if sink is not None:
                 sink.append(flat_indices(code, geo))
@@ -543,19 +547,12 @@ class MaxPool(Function):
             (code,) = self.saved
             (gh, gw), (n, c, h, w) = self.geo, self.shape
             gx = np.empty((n, h, w, c), dtype=g.dtype)
-            max_pool2d_backward_cl(
-                g.transpose(0, 2, 3, 1),
-                code.transpose(0, 2, 3, 1),
-                gx,
-                gh.k,
-                gw.k,
-                gh.s,
-                gw.s,
-                gh.p,
-                gw.p,
-                gh.d,
-                gw.d,
-            )
+            shape = np.array((n, h, w, c, gh.out, gw.out), dtype=np.int64)
+            args = (gh.k, gw.k, gh.s, gw.s, gh.p, gw.p, gh.d, gw.d)
+            # g and the winners as flat channels-last arrays (copies only if g is not)
+            flat_g = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1)
+            flat_code = code.transpose(0, 2, 3, 1).reshape(-1)
+            max_pool2d_backward_cl(flat_g, flat_code, gx.reshape(-1), shape, *args)
             return (gx.transpose(0, 3, 1, 2),)
         return (max_pool_backward(g, self.saved, self.geo, self.shape, self.channels_last),)
 
