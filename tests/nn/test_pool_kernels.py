@@ -107,5 +107,5 @@ def test_uncompiled_loops_read_as_the_reference():
             np.testing.assert_array_equal(code[:, oy, ox], window.argmax(axis=1))
     gx = np.empty_like(x)
     ones = np.ones(out.size)
-    kernels.max_pool2d_backward_cl.py(ones, code.reshape(-1), gx.reshape(-1), shape, *args)
+    kernels.max_pool2d_backward_cl.py(ones, code.reshape(-1), gx.reshape(-1), shape, *args, False)
     assert gx.sum() == out.size  # every window's gradient lands on exactly one pixel

@@ -89,6 +89,7 @@ def max_pool2d_backward_cl(
     pw: int,
     dh: int,
     dw: int,
+    tiles: bool,
 ) -> None:
     """Set the flat ``gx`` (N, H, W, C) to the sum of the flat gradients ``g``
     (N, OH, OW, C) of the windows each input pixel won (``code``: the winners' kernel
@@ -96,13 +97,16 @@ def max_pool2d_backward_cl(
 
     Each tap of a window adds the gradient where it is the winner and 0 elsewhere: a select
     per value instead of a division to find the winner's position, and the same loop for
-    overlapping windows (whose pixels collect several gradients)."""
+    overlapping windows (whose pixels collect several gradients). When the windows ``tiles``
+    the input (each pixel in exactly one window) the values are written, not added, and
+    nothing is zeroed first."""
     n, h, w, c, oh, ow = shape
     plane = h * w * c
     for s in prange(n):
-        base = np.uint64(s * plane)
-        for k in range(np.uint64(plane)):
-            gx[base + k] = 0
+        if not tiles:
+            base = np.uint64(s * plane)
+            for k in range(np.uint64(plane)):
+                gx[base + k] = 0
         for oy in range(oh):
             y0 = oy * sh - ph
             for ox in range(ow):
@@ -118,5 +122,9 @@ def max_pool2d_backward_cl(
                             continue
                         tap = i * kw + j
                         dst = np.uint64(((s * h + y) * w + xx) * c)
-                        for k in range(np.uint64(c)):
-                            gx[dst + k] += g[o + k] if code[o + k] == tap else 0.0
+                        if tiles:
+                            for k in range(np.uint64(c)):
+                                gx[dst + k] = g[o + k] if code[o + k] == tap else 0.0
+                        else:
+                            for k in range(np.uint64(c)):
+                                gx[dst + k] += g[o + k] if code[o + k] == tap else 0.0

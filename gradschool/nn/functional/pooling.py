@@ -552,7 +552,8 @@ class MaxPool(Function):
             # g and the winners as flat channels-last arrays (copies only if g is not)
             flat_g = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1)
             flat_code = code.transpose(0, 2, 3, 1).reshape(-1)
-            max_pool2d_backward_cl(flat_g, flat_code, gx.reshape(-1), shape, *args)
+            tiles = all(a.tiles() and a.out * a.k == a.size for a in self.geo)
+            max_pool2d_backward_cl(flat_g, flat_code, gx.reshape(-1), shape, *args, tiles)
             return (gx.transpose(0, 3, 1, 2),)
         return (max_pool_backward(g, self.saved, self.geo, self.shape, self.channels_last),)
 
