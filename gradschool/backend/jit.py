@@ -24,6 +24,7 @@ framework to one core.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -41,27 +42,37 @@ _off = 0  # depth of disabled() blocks
 def _load() -> Any:
     global _numba
     if _numba is None:
-        _match_blas_threads()
+        preloaded = "numba" in sys.modules
+        if not preloaded:
+            _match_blas_threads()
         try:
             import numba
         except ImportError:
             _numba = False
         else:
             _numba = numba
+            if preloaded:  # too late for the environment: ask the running library
+                n = _blas_threads()
+                if n:
+                    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
     return _numba
+
+
+def _blas_threads() -> int | None:
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return None
 
 
 def _match_blas_threads() -> None:
     """Give numba's thread pool the BLAS's thread count, before numba starts it: its OpenMP
     runtime may be the one PyTorch uses too, and a pool started at every core would also
     change the count a PyTorch in the same process runs with."""
-    if "NUMBA_NUM_THREADS" in os.environ:
-        return
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        value = os.environ.get(name, "")
-        if value.isdigit() and int(value) > 0:
-            os.environ["NUMBA_NUM_THREADS"] = str(min(int(value), os.cpu_count() or 1))
-            return
+    n = _blas_threads()
+    if n and "NUMBA_NUM_THREADS" not in os.environ:
+        os.environ["NUMBA_NUM_THREADS"] = str(min(n, os.cpu_count() or 1))
 
 
 def available() -> bool:

@@ -16,7 +16,7 @@ import gradschool.nn.functional as F
 from gradschool.backend import jit
 from gradschool.nn.functional import _conv_kernels as kernels
 
-pytest.importorskip("numba")
+pytestmark = pytest.mark.skipif(not jit.available(), reason="needs numba")
 torch.set_num_threads(1)
 
 TOL = {np.float32: {"rtol": 1e-4, "atol": 1e-4}, np.float64: {"rtol": 1e-10, "atol": 1e-10}}

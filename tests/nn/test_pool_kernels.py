@@ -12,7 +12,7 @@ import gradschool.nn.functional as F
 from gradschool.backend import jit
 from gradschool.nn.functional import _pool_kernels as kernels
 
-pytest.importorskip("numba")
+pytestmark = pytest.mark.skipif(not jit.available(), reason="needs numba")
 torch.set_num_threads(1)
 
 CASES = [

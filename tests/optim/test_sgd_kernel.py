@@ -11,7 +11,7 @@ import gradschool as gs
 from gradschool.backend import jit
 from gradschool.optim import SGD
 
-pytest.importorskip("numba")
+pytestmark = pytest.mark.skipif(not jit.available(), reason="needs numba")
 
 OPTIONS = [
     {"momentum": 0.9},

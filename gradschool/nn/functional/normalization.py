@@ -41,10 +41,14 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
+from ...backend import jit
 from ...backend.device import get_array_module
 from ...tensor import Tensor
+from . import _norm_kernels as _nk
 
 __all__ = [
     "batch_norm",
@@ -135,9 +139,15 @@ def _param_shape(ndim: int, c: int) -> tuple[int, ...]:
 
 # ---------------------------------------------------------------- batch norm
 class BatchNormFunction(Function):
-    """Batch norm of ``(N, C, *)`` input per channel; the closed-form backward."""
+    """Batch norm of ``(N, C, *)`` input per channel; the closed-form backward.
+
+    With numba (``backend/jit.py``) a large float32/float64 NumPy input that is
+    channels-last or C-contiguous takes the compiled loops of ``_norm_kernels.py`` (two
+    passes over memory each way instead of six, on every core); the code below is the
+    fallback and the reference they are tested against."""
 
     op_name = "batch_norm"
+    compiled = False  # whether the forward took the compiled path (and saved x, not xhat)
 
     def forward(
         self,
@@ -151,6 +161,12 @@ class BatchNormFunction(Function):
         running_mean: Any = None,
         running_var: Any = None,
     ) -> Any:
+        if x.size >= _nk.MIN_SIZE and jit.enabled():
+            lay = _nk.layout(x)
+            if lay is not None:
+                return self._forward_jit(
+                    lay, x, weight, bias, training, eps, momentum, running_mean, running_var
+                )
         xp = get_array_module(x)
         dt = x.dtype
         n, c = x.shape[:2]
@@ -184,7 +200,80 @@ class BatchNormFunction(Function):
             out += shift
         return out.reshape(x.shape)
 
+    def _forward_jit(
+        self,
+        lay: tuple[str, Any],
+        x: Any,
+        weight: Any,
+        bias: Any,
+        training: bool,
+        eps: float,
+        momentum: float,
+        running_mean: Any,
+        running_var: Any,
+    ) -> Any:
+        """``forward`` on the compiled loops: the same results (statistics in float64), the
+        output in the input's layout. Training saves x itself, not xhat (one full-size write
+        fewer); the backward recomputes xhat on the fly."""
+        kind, xv = lay
+        dt = x.dtype
+        c = x.shape[1]
+        self.m = m = x.size // c
+        self.training, self.dtypes = training, _dtypes(weight, bias)
+        f64 = np.float64
+        gamma = None if weight is None else _cast(weight, dt)
+        beta = np.zeros(c) if bias is None else _cast(bias, dt).astype(f64)
+        out, ov = _nk.new_like(kind, x.shape, dt)
+        if training:
+            mean, var = _nk.stats(kind, xv)
+            if running_mean is not None:
+                _update_running(
+                    running_mean, running_var, mean.astype(dt), var.astype(dt), m, momentum
+                )
+            inv_std = 1 / np.sqrt(var + eps)
+            scale = inv_std if gamma is None else gamma.astype(f64) * inv_std
+            self.compiled = True
+            self.saved = (kind, xv, mean, inv_std, scale)
+            _nk.affine(kind, xv, mean, scale, beta, ov)
+        else:
+            # the NumPy path's arrays for its backward; the output in one fused pass
+            mean = _cast(running_mean, dt)
+            inv_std = 1 / np.sqrt(_cast(running_var, dt) + dt.type(eps))
+            scale = inv_std if gamma is None else gamma * inv_std
+            self.saved = (
+                x.reshape(x.shape[0], c, math.prod(x.shape[2:])),
+                mean.reshape(1, c, 1),
+                inv_std.reshape(1, c, 1),
+                scale.reshape(1, c, 1),
+            )
+            _nk.affine(kind, xv, mean.astype(f64), scale.astype(f64), beta, ov)
+        return out
+
+    def _backward_jit(self, g: Any) -> tuple[Any, Any, Any]:
+        """``backward`` after ``_forward_jit`` in training: both sums and dx from the saved
+        x, dx in x's layout."""
+        need_x, need_w, need_b = self.needs_input_grad[:3]
+        kind, xv, mean, inv_std, scale = self.saved
+        lay = _nk.layout(g)
+        if lay is not None and lay[0] == kind and g.dtype == xv.dtype:
+            gv = lay[1]
+        else:  # another layout (or a broadcast gradient): one copy into x's
+            full, gv = _nk.new_like(kind, g.shape, xv.dtype)
+            full[...] = g
+        gx = dv = None
+        if need_x:
+            gx, dv = _nk.new_like(kind, g.shape, xv.dtype)
+        gb, gw = _nk.backward(kind, gv, xv, mean, inv_std, scale, dv)
+        dt = xv.dtype
+        return (
+            gx,
+            _as(gw.astype(dt), self.dtypes[0]) if need_w else None,
+            _as(gb.astype(dt), self.dtypes[1]) if need_b else None,
+        )
+
     def backward(self, g: Any) -> tuple[Any, Any, Any]:
+        if self.compiled:
+            return self._backward_jit(g)
         need_x, need_w, need_b = self.needs_input_grad[:3]
         xp = get_array_module(g)
         g3 = g.reshape(self.saved[0].shape)
