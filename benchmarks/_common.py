@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 _MARK = "GRADSCHOOL_BENCH_THREADS"
 
 
@@ -154,10 +154,7 @@ def machine_lines() -> list[str]:
 
     if jit.enabled():
         numba = jit._load()
-        lines.append(
-            f"gradschool's compiled kernels: numba {numba.__version__} "
-            f"({numba.config.NUMBA_NUM_THREADS} threads, {numba.config.THREADING_LAYER} layer)"
-        )
+        lines.append(f"gradschool's compiled kernels: numba {numba.__version__} (serial loops)")
     else:
         lines.append("gradschool's compiled kernels: off (NumPy fallbacks only)")
     if "torch" in sys.modules:

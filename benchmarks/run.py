@@ -354,8 +354,8 @@ def main() -> None:
     started = datetime.datetime.now(datetime.UTC)
     header = [
         *machine_lines(),
-        f"threads: {args.threads} for NumPy (OPENBLAS_NUM_THREADS), gradschool's kernels "
-        f"(NUMBA_NUM_THREADS) and PyTorch (torch.set_num_threads); medians of {s.repeats} interleaved repeats"
+        f"threads: {args.threads} for NumPy (OPENBLAS_NUM_THREADS) and PyTorch "
+        f"(torch.set_num_threads); medians of {s.repeats} interleaved repeats"
         + ("" if s.budget is None else f" (at least 3 where they pass {s.budget:.0f} s)"),
         f"load average at the start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores",
     ]

@@ -4,11 +4,11 @@ The NumPy path of ``conv.py`` builds a block's columns in two copies: the input 
 zero-bordered buffer (``_pad``), then every window of that buffer into the columns; each
 copy's inner loop is the C values of one pixel, short enough that NumPy's per-loop cost
 shows. These loops do it in one pass straight from the unpadded input, writing zeros where a
-window hangs over the border, and split the rows of the block across the cores.
+window hangs over the border.
 
 ``col2im_cl`` is the scatter of the input gradient: every column row adds its ``KH*KW*C``
-values back onto the pixels its window read. Samples never share pixels, so each thread
-takes whole samples and no two threads add to the same place.
+values back onto the pixels its window read, one sample at a time (samples never share
+pixels, so a parallel build could give each thread whole samples).
 
 Both loops are the readable version of the strided views in ``conv.py``: the index
 arithmetic ``h = oy*sh + i*dh - top`` is the same one ``conv2d_naive`` spells out. The arrays

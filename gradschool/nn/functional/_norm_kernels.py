@@ -14,8 +14,7 @@ multiply by gamma, add beta: ten full-size arrays read or written) and six in th
 - backward: **two** passes — the sums ``sum(dy)`` and ``sum(dy * (x - mean))`` (read dy, x),
   then ``dx = scale * (dy - mean(dy) - xhat * mean(dy * xhat))`` (read dy, x, write dx),
 
-three arrays against ten forward, five against twelve backward, and split each pass across
-the cores. In evaluation the forward is the one ``affine`` pass. Sums and the per-value
+three arrays against ten forward, five against twelve backward. In evaluation the forward is the one ``affine`` pass. Sums and the per-value
 arithmetic are in float64 whatever the input dtype; results are rounded to it at the end.
 
 The statistics stay exact when ``|mean| >> std`` (data = 1000 + noise): each block of
@@ -28,19 +27,19 @@ Two memory layouts have loops here (``layout`` picks; anything else takes the Nu
 
 - **channels-last** — a convolution's output (see ``conv.py``, "Memory layout") or a 2-D
   ``(N, C)`` input: memory is a ``(P, C)`` matrix, ``P = N*H*W`` rows of C channels. C is
-  small (16-64 in a ResNet), so the cores split the rows into blocks, each summing into its
-  own per-channel partial sums, which are added up at the end. The inner loops run along
+  small (16-64 in a ResNet), so the rows are taken in blocks, each summing into its own
+  per-channel partial sums, which are added up at the end (blocks a parallel build could
+  split across cores; ``backend/jit.py`` says why the build is serial). The inner loops run along
   memory over a *lane* vector of ``w`` values (a whole number of rows, ``w >= 64``) so the
   compiler turns them into SIMD code: channel ``j`` owns lanes ``j, j + C, j + 2C, ...``
   (a loop over the C = 16 channels of one row is too short for it).
 - **C-contiguous** ``(N, C, S)``: every (sample, channel) pair is a contiguous row of S
-  values; the cores split the rows, and a row's per-channel results are merged afterwards.
+  values; each row is summed on its own, and a row's per-channel results are merged afterwards.
   A row's sums use 64 lanes for the same reason (a one-accumulator sum is a chain of
   dependent adds that the compiler may not reorder into SIMD).
 
 For a 64x16x32x32 float32 channels-last activation, training forward + backward takes about
-1.6 ms on one core against 5.4 ms for the NumPy path and 2.0 ms for PyTorch (two cores:
-1.0 ms, 5.4 ms, 1.3 ms).
+1.6 ms on one core against 5.4 ms for the NumPy path and 2.0 ms for PyTorch.
 """
 
 from __future__ import annotations

@@ -4,8 +4,7 @@ The NumPy path of ``pooling.py`` pools one axis at a time, each pass a chain of 
 compares, maxima and offset updates over the whole array, then combines the two passes'
 winners; its backward loops over the kernel's taps. Here each window is visited once: the
 forward keeps the running maximum and its offset for every channel of an output pixel, the
-backward adds each output's gradient to the one input pixel that won. Samples are spread
-over the cores.
+backward adds each output's gradient to the one input pixel that won.
 
 The rules are PyTorch's (``aten/src/ATen/native/cpu/MaxPoolKernel.cpp``): taps outside the
 input (padding) never win; a strictly greater value or a NaN replaces the running maximum,

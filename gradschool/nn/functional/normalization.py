@@ -143,7 +143,7 @@ class BatchNormFunction(Function):
 
     With numba (``backend/jit.py``) a large float32/float64 NumPy input that is
     channels-last or C-contiguous takes the compiled loops of ``_norm_kernels.py`` (two
-    passes over memory each way instead of six, on every core); the code below is the
+    passes over memory each way instead of six); the code below is the
     fallback and the reference they are tested against."""
 
     op_name = "batch_norm"
