@@ -336,9 +336,18 @@ def _weight_grad(
     g3 = g2.reshape(-1, groups, o // groups).transpose(1, 0, 2)  # (G, P, O/G)
     gw = xp.zeros((groups, kh * kw * cg, o // groups), dtype=g2.dtype)
     k_major, blocks = _columns(x, (kh, kw), stride, pads, dilation, out_hw, groups)
+    k = kh * kw * cg
+    # a tiny dW (LeNet's first layer: 25 x 6) over a long block runs 2.5x faster in slices of
+    # 4096 positions: BLAS streams both operands through a product it cannot tile
+    step = 4096 if k * (o // groups) < 512 else None
     for start, stop, cols in blocks:
         kp = cols if k_major else cols.transpose(1, 2, 0)  # (G, K, positions)
-        gw += xp.matmul(kp, g3[:, start * per_sample : stop * per_sample])
+        gb = g3[:, start * per_sample : stop * per_sample]
+        if step is None or kp.shape[2] <= step:
+            gw += xp.matmul(kp, gb)
+            continue
+        for s in range(0, kp.shape[2], step):
+            gw += xp.matmul(kp[:, :, s : s + step], gb[:, s : s + step])
     # (G, KH, KW, C/G, O/G) -> (O, C/G, KH, KW)
     gw = gw.reshape(groups, kh, kw, cg, o // groups).transpose(0, 4, 3, 1, 2)
     return xp.ascontiguousarray(gw).reshape(w_shape)
