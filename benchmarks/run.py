@@ -165,6 +165,13 @@ def network_rows(s: Settings) -> tuple[list[Row], list[Row], list[str]]:
     """Training and inference rows for every network in ``_twins.MODELS``, and one line per
     network saying how closely the twins agreed."""
     train, infer, agreement = [], [], []
+    # warm the whole process up first, every network in both frameworks, on throwaway
+    # copies: compiled kernels, the allocator's heap and the libraries' caches. Without it
+    # the first network timed ran up to 15% slower than the same network timed again later
+    for key, spec in _twins.MODELS.items():
+        x, y = _batch(spec, spec.train_batch, seed=0)
+        for step in train_steps(*_twins.make_pair(key), x, y) * 3:
+            step()
     for key, spec in _twins.MODELS.items():
         ours, theirs = _twins.make_pair(key)
         x, y = _batch(spec, spec.train_batch, seed=1)
