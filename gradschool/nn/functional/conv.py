@@ -42,7 +42,7 @@ import numpy as np
 from ...autograd.function import Function
 from ...backend import jit
 from ...backend.device import get_array_module
-from ...ops._util import sum_rows
+from ...ops._util import add_to_rows, sum_rows
 from ...tensor import Tensor
 from ._conv_kernels import col2im_cl, im2col_cl
 
@@ -312,7 +312,7 @@ def _conv(
         else:
             _gemm(cols, wg, dst)
     if b is not None:
-        rows += b.reshape(groups, o // groups)
+        add_to_rows(rows.reshape(n * per_sample, o), b)
     return out
 
 
