@@ -44,16 +44,19 @@ def _run(x: np.ndarray, w: np.ndarray, dy: np.ndarray, kwargs: dict):
     return y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()
 
 
+@pytest.mark.parametrize("layout", ["channels_last", "nchw"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(("x_shape", "w_shape", "kwargs"), CASES)
-def test_compiled_path_matches_numpy_and_torch(x_shape, w_shape, kwargs, dtype):
+def test_compiled_path_matches_numpy_and_torch(x_shape, w_shape, kwargs, dtype, layout):
+    # "nchw": a user's tensor and gradient, copied channels-last for the kernels
     rng = np.random.default_rng(0)
     if len(w_shape) == 3:
         w_shape = (*w_shape[:2], *w_shape[2])
-    x = _channels_last(rng.standard_normal(x_shape).astype(dtype))
+    store = _channels_last if layout == "channels_last" else np.ascontiguousarray
+    x = store(rng.standard_normal(x_shape).astype(dtype))
     w = rng.standard_normal(w_shape).astype(dtype)
     ty = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), **kwargs)
-    dy = _channels_last(rng.standard_normal(tuple(ty.shape)).astype(dtype))
+    dy = store(rng.standard_normal(tuple(ty.shape)).astype(dtype))
     compiled = _run(x, w, dy, kwargs)
     with jit.disabled():
         plain = _run(x, w, dy, kwargs)

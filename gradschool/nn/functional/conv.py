@@ -96,6 +96,13 @@ def _channels_last(x: Any) -> bool:
     return x.transpose(0, 2, 3, 1).flags.c_contiguous
 
 
+def _to_channels_last(x: Any) -> Any:
+    """A channels-last copy of x (N, C, H, W)."""
+    out = _new_nchw(get_array_module(x), *x.shape, x.dtype)
+    out[...] = x
+    return out
+
+
 def _new_nchw(xp: Any, n: int, c: int, h: int, w: int, dtype: Any) -> Any:
     """A fresh (N, C, H, W) array stored channels-last (see above)."""
     return xp.empty((n, h, w, c), dtype=dtype).transpose(0, 3, 1, 2)
@@ -178,6 +185,19 @@ def _compiled(x: Any, groups: int, channels_last: bool = True) -> bool:
         and x.dtype in (np.float32, np.float64)
         and (not channels_last or _channels_last(x))
         and jit.enabled()
+    )
+
+
+def _wants_channels_last(x: Any, w: Any, groups: int) -> bool:
+    """Whether an input that is not channels-last should be copied into it first: when the
+    compiled im2col would take it then (see ``_columns``)."""
+    c, (kh, kw) = x.shape[1], w.shape[2:]
+    few_channels = kw * c < 16
+    return (
+        not few_channels
+        and (kh, kw) != (1, 1)
+        and _compiled(x, groups, channels_last=False)
+        and not _channels_last(x)
     )
 
 
@@ -483,6 +503,10 @@ class _ConvNd(Function):
         self.dilation, self.groups = dilation, groups
         x4, self.lead = _as_4d(x, nd)
         w4 = _as_4d_weight(w)
+        if _wants_channels_last(x4, w4, groups):
+            # an NCHW input (a user's tensor, not a convolution's output): one copy into
+            # channels-last lets the compiled im2col build the columns of both passes
+            x4 = _to_channels_last(x4)
         self.saved = (x4, w4)
         return _restore(_conv(x4, w4, b, stride, pads, dilation, groups), self.lead, nd)
 
@@ -492,6 +516,9 @@ class _ConvNd(Function):
         n, o = x4.shape[0], w4.shape[0]
         g4 = g.reshape(n, o, *(1,) * (2 - self.nd), *g.shape[g.ndim - self.nd :])
         g2 = _as_rows(g4)  # (N*OH*OW, O), shared by the three gradients
+        if not _channels_last(g4) and g2.flags.c_contiguous:
+            # _as_rows copied dy channels-last: the input gradient's convolution reads that
+            g4 = g2.reshape(n, *g4.shape[2:], o).transpose(0, 3, 1, 2)
         opts = (self.stride, self.pads, self.dilation, self.groups)
         gx = gw = gb = None
         if need[1]:
