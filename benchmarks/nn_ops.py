@@ -58,6 +58,14 @@ def workloads() -> Iterator[Workload]:
             lambda lib, x, w: lib.conv2d(x, w, padding=1),
             conv_flops(64, c, side, side, c, 3, 3, 1, 1),
         )
+    # the same first-stage convolution as it runs inside ResNet-20: input and gradient stored
+    # channels-last, in both libraries (torch.channels_last; gradschool's layout between layers)
+    yield (
+        "conv2d ResNet 64x16x32x32 -> 16, channels-last",
+        [_channels_last(arr(64, 16, 32, 32)), arr(16, 16, 3, 3)],
+        lambda lib, x, w: lib.conv2d(x, w, padding=1),
+        conv_flops(64, 16, 32, 32, 16, 3, 3, 1, 1),
+    )
     yield (
         "max_pool2d 128x6x28x28 2x2",
         [arr(128, 6, 28, 28)],
@@ -86,6 +94,17 @@ def workloads() -> Iterator[Workload]:
     )
 
 
+def _channels_last(a: Any) -> Any:
+    """``a`` (N, C, H, W) stored as (N, H, W, C): a view with NCHW shape."""
+    import numpy as np
+
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+def _is_channels_last(a: Any) -> bool:
+    return a.ndim == 4 and not a.flags.c_contiguous and a.transpose(0, 2, 3, 1).flags.c_contiguous
+
+
 def _buf(lib: Any, a: Any) -> Any:
     import torch
 
@@ -103,10 +122,21 @@ def step_fns(arrays: list[Any], op: Callable[..., Any]) -> list[Callable[[], Non
     import gradschool as gs
     import gradschool.nn.functional as F
 
+    def torch_tensor(a: Any, requires_grad: bool = False) -> Any:
+        # keep a channels-last array channels-last (torch.tensor would make it contiguous)
+        t = torch.tensor(a)
+        if _is_channels_last(a):
+            t = t.contiguous(memory_format=torch.channels_last)
+        return t.requires_grad_(requires_grad)
+
     fns = []
-    for lib, make in ((F, gs.tensor), (torch.nn.functional, torch.tensor)):
+    for lib, make in ((F, gs.tensor), (torch.nn.functional, torch_tensor)):
         inputs = [make(a, requires_grad=True) for a in arrays]
-        g = make(np.ones(tuple(op(lib, *inputs).shape), np.float32))
+        out_shape = tuple(op(lib, *inputs).shape)
+        ones = np.ones(out_shape, np.float32)
+        if _is_channels_last(arrays[0]):
+            ones = _channels_last(ones)  # the gradient in the input's layout too
+        g = make(ones)
 
         def step(lib: Any = lib, inputs: list[Any] = inputs, g: Any = g) -> None:
             for t in inputs:
