@@ -106,3 +106,15 @@ def test_a_retained_graph_keeps_its_saved_arrays_intact():
 def test_only_cpython_up_to_3_13_steals():
     expected = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
     assert engine._CAN_STEAL is expected
+
+
+def test_a_new_grad_has_the_leafs_layout():
+    # PyTorch's gradient layout contract: .grad's strides follow the leaf's
+    cl = np.ascontiguousarray(np.ones((2, 3, 4, 16), np.float32)).transpose(0, 3, 1, 2)
+    x = gs.tensor(cl, requires_grad=True)
+    F.conv2d(x, gs.ones(4, 16, 3, 3), padding=1).sum().backward()
+    assert x.grad.data.strides == x.data.strides
+    y = gs.randn(2, 16, 3, 4, requires_grad=True)
+    (y.transpose(1, 3) * 2).sum().backward()  # the op's gradient is a transposed view
+    assert y.grad.data.flags.c_contiguous
+    np.testing.assert_array_equal(y.grad.numpy(), np.full((2, 16, 3, 4), 2.0, np.float32))

@@ -47,16 +47,25 @@ def retain(node: Node, tensor: Any) -> None:
 
 def _accumulate_leaf(leaf: Any, grad: Any, owned: bool = False) -> None:
     """Add ``grad`` into ``leaf.grad``; ``owned`` says nothing else holds ``grad``, so a first
-    gradient of the leaf's dtype and layout can be kept as it is instead of copied."""
+    gradient of the leaf's dtype and memory layout can be kept as it is instead of copied.
+
+    A new ``.grad`` has the leaf's own layout (PyTorch's gradient layout contract): C order
+    for a C-contiguous leaf, whatever layout the op computed it in, and channels-last for a
+    channels-last input."""
     if leaf.grad is None:
-        if owned and grad.dtype == leaf.data.dtype and grad.flags.c_contiguous:
+        like = leaf.data
+        if owned and grad.dtype == like.dtype and grad.strides == like.strides:
             leaf.grad = leaf._wrap_grad(grad)
             return
         # a backward may hand one array to several inputs, so each leaf gets its own copy
-        # (which also turns NumPy scalars into arrays and casts to the leaf's dtype); C order,
-        # as a user expects, whatever layout the op computed it in
-        xp = get_array_module(leaf.data)
-        leaf.grad = leaf._wrap_grad(xp.array(grad, dtype=leaf.data.dtype, order="C"))
+        # (which also turns NumPy scalars into arrays and casts to the leaf's dtype)
+        xp = get_array_module(like)
+        if like.flags.c_contiguous or like.ndim == 0:
+            leaf.grad = leaf._wrap_grad(xp.array(grad, dtype=like.dtype, order="C"))
+        else:
+            out = xp.empty_like(like)  # the leaf's layout (order="K")
+            out[...] = grad
+            leaf.grad = leaf._wrap_grad(out)
     else:
         leaf.grad.data += grad
 
