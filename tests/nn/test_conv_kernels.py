@@ -119,14 +119,3 @@ def test_groups_and_nchw_inputs_take_the_numpy_path():
         torch.from_numpy(x), torch.from_numpy(w), groups=2, padding=1
     )
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-4, atol=1e-5)
-
-
-@pytest.mark.skipif(not jit.enabled(), reason="GRADSCHOOL_JIT=0: the kernels are off")
-def test_kernels_leave_torchs_thread_count_alone():
-    # compiled serially (backend/jit.py, "One thread"): a parallel build started numba's
-    # OpenMP pool at every core, which reset the thread count of a PyTorch in this process
-    torch.set_num_threads(1)
-    x = _channels_last(np.ones((2, 16, 8, 8), np.float32))
-    y = F.conv2d(gs.tensor(x, requires_grad=True), gs.ones(16, 16, 3, 3), padding=1)
-    F.batch_norm(y, None, None, training=True).sum().backward()
-    assert torch.get_num_threads() == 1
