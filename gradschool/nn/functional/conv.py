@@ -167,7 +167,20 @@ def _k_major(windows: Any) -> bool:
     has so few channels (a grey or RGB image) that a window row holds only a handful of
     contiguous values: then the copy runs along image rows (OW values) instead."""
     n, oh, ow, g, kh, kw, cg = windows.shape
-    return kw * cg < 16 and ow > kw * cg
+    return _few_channels(cg, kw, ow)
+
+
+def _few_channels(c: int, kw: int, ow: int) -> bool:
+    """``_k_major``'s test: a window row of ``kw*c`` values is too short for a row copy."""
+    return kw * c < 16 and ow > kw * c
+
+
+def _compiled_columns_apply(c: int, kernel: Pair, stride: Pair, pads: Pads, ow: int) -> bool:
+    """Whether the compiled im2col builds these columns (given a channels-last input): not
+    for few channels (``_k_major``), nor for a 1x1 stride-1 convolution, whose columns are
+    the input itself."""
+    trivial = kernel == (1, 1) and stride == (1, 1) and pads == (0, 0, 0, 0)
+    return not trivial and not _few_channels(c, kernel[1], ow)
 
 
 def _block_size(n: int, row_bytes: int) -> int:
@@ -188,14 +201,15 @@ def _compiled(x: Any, groups: int, channels_last: bool = True) -> bool:
     )
 
 
-def _wants_channels_last(x: Any, w: Any, groups: int) -> bool:
+def _wants_channels_last(
+    x: Any, w: Any, stride: Pair, pads: Pads, dilation: Pair, groups: int
+) -> bool:
     """Whether an input that is not channels-last should be copied into it first: when the
-    compiled im2col would take it then (see ``_columns``)."""
-    c, (kh, kw) = x.shape[1], w.shape[2:]
-    few_channels = kw * c < 16
+    compiled im2col would then build its columns (see ``_columns``)."""
+    kw = w.shape[3]
+    ow = _out_size(x.shape[3] + pads[2] + pads[3], kw, stride[1], dilation[1])
     return (
-        not few_channels
-        and (kh, kw) != (1, 1)
+        _compiled_columns_apply(x.shape[1], w.shape[2:], stride, pads, ow)
         and _compiled(x, groups, channels_last=False)
         and not _channels_last(x)
     )
@@ -210,10 +224,9 @@ def _columns(
     A channels-last input gets its columns from the compiled im2col, straight from the
     unpadded input; others (and a 1x1 stride-1 convolution, whose columns are the input
     itself) from the padded copy's strided view."""
-    c, kw, ow = x.shape[1], kernel[1], out_hw[1]
-    few_channels = kw * c < 16 and ow > kw * c  # _k_major's test
-    trivial = kernel == (1, 1) and stride == (1, 1) and pads == (0, 0, 0, 0)
-    if not few_channels and not trivial and _compiled(x, groups):
+    if _compiled_columns_apply(x.shape[1], kernel, stride, pads, out_hw[1]) and _compiled(
+        x, groups
+    ):
         return False, _compiled_column_blocks(x, kernel, stride, pads, dilation, out_hw)
     windows = _windows(_pad(x, pads), kernel, stride, dilation, out_hw, groups)
     k_major = _k_major(windows)
@@ -230,10 +243,11 @@ def _compiled_column_blocks(
     block = _block_size(n, k * per_sample * x.dtype.itemsize)
     buf = _buffer(np, "cols", (block, oh, ow, kh, kw, c), x.dtype)
     flat_x = x.transpose(0, 2, 3, 1).reshape(-1)  # (N, H, W, C) memory, as a flat view
+    shape = np.array((block, oh, ow, kh, kw, c, *x.shape[2:]), dtype=np.int64)
     for start in range(0, n, block):
         stop = min(n, start + block)
         cols = buf[: stop - start]
-        shape = np.array((stop - start, oh, ow, kh, kw, c, *x.shape[2:]), dtype=np.int64)
+        shape[0] = stop - start  # the last block may be short
         im2col_cl(flat_x, cols.reshape(-1), shape, start, *stride, pads[0], pads[2], *dilation)
         yield start, stop, cols.reshape((stop - start) * per_sample, 1, k)
 
@@ -503,7 +517,7 @@ class _ConvNd(Function):
         self.dilation, self.groups = dilation, groups
         x4, self.lead = _as_4d(x, nd)
         w4 = _as_4d_weight(w)
-        if _wants_channels_last(x4, w4, groups):
+        if _wants_channels_last(x4, w4, stride, pads, dilation, groups):
             # an NCHW input (a user's tensor, not a convolution's output): one copy into
             # channels-last lets the compiled im2col build the columns of both passes
             x4 = _to_channels_last(x4)
