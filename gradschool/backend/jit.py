@@ -41,7 +41,9 @@ __all__ = ["Kernel", "available", "disabled", "enabled", "kernel", "prange"]
 prange = range
 
 _numba: Any = None  # the module, once imported; False when it cannot be
-_off = 0  # depth of disabled() blocks
+# GRADSCHOOL_JIT is read once, when gradschool is imported: enabled() sits on every
+# kernel-eligible op's path
+_off = 1 if os.environ.get("GRADSCHOOL_JIT", "1") == "0" else 0  # depth of disabled() blocks
 
 
 def _load() -> Any:
@@ -62,9 +64,9 @@ def available() -> bool:
 
 
 def enabled() -> bool:
-    """Whether the compiled kernels are in use: numba is there, ``GRADSCHOOL_JIT`` is not
-    ``0`` and no ``disabled()`` block is running."""
-    return _off == 0 and os.environ.get("GRADSCHOOL_JIT", "1") != "0" and available()
+    """Whether the compiled kernels are in use: numba is there, ``GRADSCHOOL_JIT`` was not
+    ``0`` when gradschool was imported and no ``disabled()`` block is running."""
+    return _off == 0 and available()
 
 
 @contextmanager

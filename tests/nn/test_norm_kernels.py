@@ -18,9 +18,7 @@ from gradschool.ops import _relu_kernel as rk
 
 torch.set_num_threads(1)
 
-# jit.enabled() rather than pytest.importorskip("numba"): importing numba before the jit
-# module does leaves numba's thread count at odds with the one jit.py sets (a RuntimeError
-# at the first parallel kernel); the tests below also skip under GRADSCHOOL_JIT=0
+# the kernel tests skip without numba and under GRADSCHOOL_JIT=0 (nothing to compare then)
 needs_numba = pytest.mark.skipif(
     not jit.enabled(), reason="numba is not installed or GRADSCHOOL_JIT=0"
 )
