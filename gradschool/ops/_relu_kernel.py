@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..backend.jit import kernel, prange
+from ._util import new_array
 
 __all__ = ["MIN_SIZE", "backward", "forward", "relu_backward", "relu_forward"]
 
@@ -42,13 +43,9 @@ def _flat(a: Any) -> tuple[Any, tuple[int, ...] | None] | None:
 
 
 def _new(a: Any, order: tuple[int, ...] | None) -> tuple[Any, Any]:
-    """A new array like ``a`` stored in axis ``order``, and its flat view."""
-    if order is None:
-        out = np.empty(a.shape, dtype=a.dtype)
-        return out, out.reshape(-1)
-    buf = np.empty(tuple(a.shape[i] for i in order), dtype=a.dtype)
-    nd = a.ndim
-    return buf.transpose((0, nd - 1, *range(1, nd - 1))), buf.reshape(-1)
+    """A new array like ``a`` stored in axis ``order`` (``new_array``), and its flat view."""
+    out = new_array(np, a.shape, a.dtype, order)
+    return out, (out if order is None else out.transpose(order)).reshape(-1)
 
 
 def _eligible(a: Any) -> bool:
