@@ -138,6 +138,18 @@ def _param_shape(ndim: int, c: int) -> tuple[int, ...]:
 
 
 # ---------------------------------------------------------------- batch norm
+def _eval_affine(
+    running_mean: Any, running_var: Any, gamma: Any, eps: float, dt: Any
+) -> tuple[Any, Any, Any]:
+    """Evaluation mode's ``(mean, 1/std, scale)`` from the running statistics, each shaped
+    ``(1, C, 1)``; ``gamma`` is ``(1, C, 1)`` or None. Then ``y = (x - mean) * scale + beta``."""
+    xp = get_array_module(running_mean)
+    c = running_mean.size
+    mean = _cast(running_mean, dt).reshape(1, c, 1)
+    inv_std = 1 / xp.sqrt(_cast(running_var, dt).reshape(1, c, 1) + dt.type(eps))
+    return mean, inv_std, (inv_std if gamma is None else gamma * inv_std)
+
+
 class BatchNormFunction(Function):
     """Batch norm of ``(N, C, *)`` input per channel; the closed-form backward.
 
@@ -191,9 +203,7 @@ class BatchNormFunction(Function):
                 out += beta
         else:
             # evaluation: a fixed affine map y = x * scale + shift with the running stats
-            mean = _cast(running_mean, dt).reshape(1, c, 1)
-            inv_std = 1 / xp.sqrt(_cast(running_var, dt).reshape(1, c, 1) + dt.type(eps))
-            scale = inv_std if gamma is None else gamma * inv_std
+            mean, inv_std, scale = _eval_affine(running_mean, running_var, gamma, eps, dt)
             shift = -mean * scale if beta is None else beta - mean * scale
             self.saved = (x3, mean, inv_std, scale)
             out = x3 * scale
@@ -237,16 +247,12 @@ class BatchNormFunction(Function):
             _nk.affine(kind, xv, mean, scale, beta, ov)
         else:
             # the NumPy path's arrays for its backward; the output in one fused pass
-            mean = _cast(running_mean, dt)
-            inv_std = 1 / np.sqrt(_cast(running_var, dt) + dt.type(eps))
-            scale = inv_std if gamma is None else gamma * inv_std
-            self.saved = (
-                x.reshape(x.shape[0], c, math.prod(x.shape[2:])),
-                mean.reshape(1, c, 1),
-                inv_std.reshape(1, c, 1),
-                scale.reshape(1, c, 1),
+            g3 = None if gamma is None else gamma.reshape(1, c, 1)
+            mean, inv_std, scale = _eval_affine(running_mean, running_var, g3, eps, dt)
+            self.saved = (x.reshape(x.shape[0], c, math.prod(x.shape[2:])), mean, inv_std, scale)
+            _nk.affine(
+                kind, xv, mean.reshape(c).astype(f64), scale.reshape(c).astype(f64), beta, ov
             )
-            _nk.affine(kind, xv, mean.astype(f64), scale.astype(f64), beta, ov)
         return out
 
     def _backward_jit(self, g: Any) -> tuple[Any, Any, Any]:
