@@ -7,6 +7,7 @@ Values and gradients of the functional ops are in tests/parity/specs_nn_conv.py.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -16,6 +17,7 @@ import torch
 import gradschool as gs
 import gradschool.nn as nn
 import gradschool.nn.functional as F
+from gradschool.backend import jit
 from gradschool.nn.functional import conv as conv_impl
 from gradschool.testing import gradcheck_directional
 
@@ -227,6 +229,40 @@ def test_input_grad_strategies_agree(x_shape, w_shape, pads, dilation, groups):
     a = conv_impl._input_grad(g, w, x.shape, (1, 1), pads, dilation, groups, method="flip")
     b = conv_impl._input_grad(g, w, x.shape, (1, 1), pads, dilation, groups, method="col2im")
     np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape", "kwargs"),
+    [
+        ((2, 3, 6, 5), (4, 3, 3, 3), {"padding": 1}),
+        ((3, 16, 9, 8), (16, 16, 3, 3), {"padding": 1}),  # a ResNet block's convolution
+        ((2, 5, 7, 6), (2, 5, 3, 2), {"padding": "same"}),  # even kernel: pads 1 before, 0 after
+        ((1, 4, 6, 6), (3, 4, 3, 3), {"padding": 3}),  # outputs that read only zeros
+        ((2, 2, 9, 9), (3, 2, 2, 2), {"dilation": 3, "padding": 2}),
+        ((2, 6, 5, 7), (1, 6, 5, 3), {"padding": (2, 1)}),  # one output channel: k-major columns
+    ],
+)
+def test_gradients_from_dy_columns_match_torch(x_shape, w_shape, kwargs, dtype):
+    """A stride-1 convolution takes dx and dW from one set of dy's columns
+    (``_input_and_weight_grads``); both must equal PyTorch's, on the compiled and the NumPy
+    paths."""
+    gs_dtype, t_dtype = DTYPES[dtype]
+    rng = np.random.default_rng(3)
+    xa, wa = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    xt = torch.tensor(xa, dtype=t_dtype, requires_grad=True)
+    wt = torch.tensor(wa, dtype=t_dtype, requires_grad=True)
+    yt = torch.nn.functional.conv2d(xt, wt, **kwargs)
+    ga = rng.standard_normal(tuple(yt.shape))
+    yt.backward(torch.tensor(ga, dtype=t_dtype))
+    assert conv_impl._shares_dy_columns(w_shape, x_shape, tuple(yt.shape), (1, 1), 1)
+    for compiled in (True, False):
+        x = gs.tensor(xa, dtype=gs_dtype, requires_grad=True)
+        w = gs.tensor(wa, dtype=gs_dtype, requires_grad=True)
+        with contextlib.nullcontext() if compiled else jit.disabled():
+            F.conv2d(x, w, **kwargs).backward(gs.tensor(ga, dtype=gs_dtype))
+        close(x.grad, xt.grad, dtype, f"dx (compiled={compiled})")
+        close(w.grad, wt.grad, dtype, f"dW (compiled={compiled})")
 
 
 def test_results_never_share_scratch_buffers():

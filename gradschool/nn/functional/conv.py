@@ -300,13 +300,13 @@ def _gemm(a: Any, b: Any, out: Any) -> None:
         xp.matmul(a.transpose(1, 0, 2), b, out=out.transpose(1, 0, 2))
 
 
-def _as_rows(g: Any) -> Any:
+def _as_rows(g: Any, key: str = "g2") -> Any:
     """(N, O, OH, OW) -> (N*OH*OW, O), the layout of the backward's GEMMs: a free view when
-    ``g`` is channels-last (the usual case), else a copy into a scratch buffer."""
+    ``g`` is channels-last (the usual case), else a copy into the scratch buffer ``key``."""
     n, o, oh, ow = g.shape
     if _channels_last(g):
         return g.transpose(0, 2, 3, 1).reshape(n * oh * ow, o)
-    rows = _buffer(get_array_module(g), "g2", (n, oh, ow, o), g.dtype)
+    rows = _buffer(get_array_module(g), key, (n, oh, ow, o), g.dtype)
     rows[...] = g.transpose(0, 2, 3, 1)
     return rows.reshape(n * oh * ow, o)
 
@@ -350,6 +350,18 @@ def _conv(
     return out
 
 
+def _add_products(gw: Any, a: Any, b: Any) -> None:
+    """``gw += a @ b`` for a (G, K, positions) and b (G, positions, M): a sum over the
+    positions. A tiny result (LeNet's first layer: 25 x 6) over a long block is summed in
+    slices of 4096 positions, 2.5x faster: BLAS streams both operands through a product it
+    cannot tile."""
+    xp = get_array_module(a)
+    p = a.shape[2]
+    step = 4096 if gw.shape[1] * gw.shape[2] < 512 else p
+    for s in range(0, p, step):
+        gw += xp.matmul(a[:, :, s : s + step], b[:, s : s + step])
+
+
 def _weight_grad(
     x: Any,
     g2: Any,
@@ -370,18 +382,9 @@ def _weight_grad(
     g3 = g2.reshape(-1, groups, o // groups).transpose(1, 0, 2)  # (G, P, O/G)
     gw = xp.zeros((groups, kh * kw * cg, o // groups), dtype=g2.dtype)
     k_major, blocks = _columns(x, (kh, kw), stride, pads, dilation, out_hw, groups)
-    k = kh * kw * cg
-    # a tiny dW (LeNet's first layer: 25 x 6) over a long block runs 2.5x faster in slices of
-    # 4096 positions: BLAS streams both operands through a product it cannot tile
-    step = 4096 if k * (o // groups) < 512 else None
     for start, stop, cols in blocks:
         kp = cols if k_major else cols.transpose(1, 2, 0)  # (G, K, positions)
-        gb = g3[:, start * per_sample : stop * per_sample]
-        if step is None or kp.shape[2] <= step:
-            gw += xp.matmul(kp, gb)
-            continue
-        for s in range(0, kp.shape[2], step):
-            gw += xp.matmul(kp[:, :, s : s + step], gb[:, s : s + step])
+        _add_products(gw, kp, g3[:, start * per_sample : stop * per_sample])
     # (G, KH, KW, C/G, O/G) -> (O, C/G, KH, KW)
     gw = gw.reshape(groups, kh, kw, cg, o // groups).transpose(0, 4, 3, 1, 2)
     return xp.ascontiguousarray(gw).reshape(w_shape)
@@ -431,6 +434,30 @@ def _flipped(w: Any, groups: int) -> Any:
     return wt.reshape(groups * cg, o // groups, kh, kw)[:, :, ::-1, ::-1]
 
 
+def _flip_pays(
+    w_shape: tuple[int, ...], x_shape: tuple[int, ...], g_shape: tuple[int, ...], stride: Pair
+) -> bool:
+    """Whether the input gradient is best taken as a convolution of dy with the flipped
+    filters: stride 1 only, and when its columns (over the H*W input positions, O channels)
+    are not much larger than col2im's (over OH*OW outputs, C channels)."""
+    o, c, (h, w_), (oh, ow) = w_shape[0], x_shape[1], x_shape[2:], g_shape[2:]
+    return stride == (1, 1) and o * h * w_ <= 2 * c * oh * ow
+
+
+def _flip_pads(
+    w_shape: tuple[int, ...],
+    x_shape: tuple[int, ...],
+    g_shape: tuple[int, ...],
+    pads: Pads,
+    dilation: Pair,
+) -> Pads:
+    """The padding of dy in the flipped-filter convolution that gives the input gradient:
+    ``d*(k-1) - pad`` before, whatever makes the output H x W after (negative crops)."""
+    (kh, kw), (h, w_), (oh, ow), (dh, dw) = w_shape[2:], x_shape[2:], g_shape[2:], dilation
+    top, left = dh * (kh - 1) - pads[0], dw * (kw - 1) - pads[2]
+    return (top, h + dh * (kh - 1) - oh - top, left, w_ + dw * (kw - 1) - ow - left)
+
+
 def _input_grad(
     g: Any,
     w: Any,
@@ -453,11 +480,9 @@ def _input_grad(
     o, _, kh, kw = w.shape
     oh, ow = g.shape[2:]
     if method is None:
-        method = "flip" if stride == (1, 1) and o * h * w_ <= 2 * c * oh * ow else "col2im"
+        method = "flip" if _flip_pays(w.shape, x_shape, g.shape, stride) else "col2im"
     if method == "flip":
-        dh, dw = dilation
-        top, left = dh * (kh - 1) - pads[0], dw * (kw - 1) - pads[2]
-        gpads = (top, h + dh * (kh - 1) - oh - top, left, w_ + dw * (kw - 1) - ow - left)
+        gpads = _flip_pads(w.shape, x_shape, g.shape, pads, dilation)
         return _conv(g, _flipped(w, groups), None, (1, 1), gpads, dilation, groups, (h, w_))
     xp = get_array_module(g)
     if g2 is None:
@@ -477,6 +502,52 @@ def _input_grad(
     # dcolsᵀ = W @ dyᵀ per group: positions last, the layout col2im adds rows of
     xp.matmul(wg, g2.reshape(p, groups, og).transpose(1, 2, 0), out=dcols)
     return _col2im(dcols, x_shape, (kh, kw), stride, pads, dilation, (oh, ow))
+
+
+def _shares_dy_columns(
+    w_shape: tuple[int, ...],
+    x_shape: tuple[int, ...],
+    g_shape: tuple[int, ...],
+    stride: Pair,
+    groups: int,
+) -> bool:
+    """Whether both gradients come from dy's columns (``_input_and_weight_grads``): when the
+    input gradient is the flipped-filter convolution, for one group."""
+    return groups == 1 and _flip_pays(w_shape, x_shape, g_shape, stride)
+
+
+def _input_and_weight_grads(g: Any, x: Any, w: Any, pads: Pads, dilation: Pair) -> tuple[Any, Any]:
+    """``(dx, dW)`` of a stride-1, one-group convolution from one set of columns of dy.
+
+    The input gradient is the convolution of dy with the flipped filters: dy's columns
+    ``colsG[q, (i', j', o)] = dy[q + (i', j') - pad', o]`` over the input positions q, times
+    the flipped W. The weight gradient ``dW[o, c, i, j] = sum_p dy[p, o] x[p + (i, j) - pad, c]``
+    is, with q = p + (i, j) - pad, a product of the *same* columns at i' = KH-1-i,
+    j' = KW-1-j with x as (positions, C) rows: ``colsGᵀ @ x``. So the backward builds one set
+    of columns, not two (x's and dy's), and each block's columns feed both GEMMs while they
+    are in the cache."""
+    xp = get_array_module(g)
+    n, c, h, w_ = x.shape
+    o, _, kh, kw = w.shape
+    per_sample = h * w_
+    gpads = _flip_pads(w.shape, x.shape, g.shape, pads, dilation)
+    wf = _grouped_weight(_flipped(w, 1), 1)[0]  # (KH*KW*O, C)
+    dx = _new_nchw(xp, n, c, h, w_, g.dtype)
+    dx_rows = dx.transpose(0, 2, 3, 1).reshape(n * per_sample, c)  # a view
+    x_rows = _as_rows(x, "x2")
+    gw = xp.zeros((1, kh * kw * o, c), dtype=g.dtype)
+    k_major, blocks = _columns(g, (kh, kw), (1, 1), gpads, dilation, (h, w_), 1)
+    for start, stop, cols in blocks:
+        rows = slice(start * per_sample, stop * per_sample)
+        if k_major:  # cols: (1, K, positions)
+            xp.matmul(wf.T, cols[0], out=dx_rows[rows].T)
+            _add_products(gw, cols, x_rows[None, rows])
+        else:  # cols: (positions, 1, K)
+            xp.matmul(cols[:, 0], wf, out=dx_rows[rows])
+            _add_products(gw, cols.transpose(1, 2, 0), x_rows[None, rows])
+    # gw[(i', j', o), c] is dW[o, c, KH-1-i', KW-1-j']
+    gw = gw.reshape(kh, kw, o, c)[::-1, ::-1].transpose(2, 3, 0, 1)
+    return dx, xp.ascontiguousarray(gw)
 
 
 # ---------------------------------------------------------------- the Functions
@@ -535,10 +606,17 @@ class _ConvNd(Function):
             g4 = g2.reshape(n, *g4.shape[2:], o).transpose(0, 3, 1, 2)
         opts = (self.stride, self.pads, self.dilation, self.groups)
         gx = gw = gb = None
-        if need[1]:
-            gw = _weight_grad(x4, g2, w4.shape, g4.shape[2:], *opts).reshape(self.w_shape)
         if self.has_bias and need[2]:
             gb = sum_rows(g2)
+        if (
+            need[0]
+            and need[1]
+            and _shares_dy_columns(w4.shape, x4.shape, g4.shape, self.stride, self.groups)
+        ):
+            gx, gw = _input_and_weight_grads(g4, x4, w4, self.pads, self.dilation)
+            return gx.reshape(self.x_shape), gw.reshape(self.w_shape), gb
+        if need[1]:
+            gw = _weight_grad(x4, g2, w4.shape, g4.shape[2:], *opts).reshape(self.w_shape)
         if need[0]:
             gx = _input_grad(g4, w4, x4.shape, *opts, g2).reshape(self.x_shape)
         return gx, gw, gb
