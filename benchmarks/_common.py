@@ -30,9 +30,17 @@ def pin_threads(n: int) -> None:
     """
     if n < 1:
         raise ValueError(f"pin_threads: the thread count must be >= 1, got {n}")
-    if os.environ.get(_MARK) == str(n) and all(os.environ.get(v) == str(n) for v in THREAD_VARS):
+    timeout = os.environ.get("OPENBLAS_THREAD_TIMEOUT")
+    if (
+        os.environ.get(_MARK) == str(n)
+        and all(os.environ.get(v) == str(n) for v in THREAD_VARS)
+        and timeout is not None
+    ):
         return
     env = dict(os.environ, **{v: str(n) for v in (*THREAD_VARS, _MARK)})
+    # what `import gradschool` sets when it comes before NumPy (see gradschool/__init__.py);
+    # here NumPy is loaded first, so it is set for the re-executed process instead
+    env.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
     sys.stdout.flush()
     os.execve(sys.executable, [sys.executable, *sys.argv], env)
 

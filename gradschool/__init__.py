@@ -7,7 +7,17 @@
 tensor([2., 4., 6.])
 """
 
-from . import autograd, backend
+import os as _os
+import sys as _sys
+
+# OpenBLAS's idle worker threads spin-wait for about 0.1 s (2^28 cycles) after each threaded
+# GEMM, holding the core that gradschool's next split op needs (backend/threads.py); 2^20
+# cycles, about 0.3 ms, keeps them warm across one layer's GEMMs only. OpenBLAS reads it when
+# NumPy loads, so it counts only when gradschool is imported first (or it is set by hand).
+if "numpy" not in _sys.modules:
+    _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
+
+from . import autograd, backend  # noqa: E402 - after the BLAS setting above
 from .autograd.function import Function
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend.allocator import keep_freed_memory as _keep_freed_memory
@@ -34,6 +44,7 @@ from .backend.dtype import (
 from .backend.dtype import bool_ as bool  # noqa: A001 - PyTorch's name
 from .backend.dtype import int as int  # noqa: A001, PLC0414
 from .backend.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .backend.threads import get_num_threads, set_num_threads
 from .creation import *
 from .ops import *
 from .tensor import Tensor

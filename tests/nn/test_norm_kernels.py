@@ -283,14 +283,17 @@ def test_uncompiled_kernels_are_the_same_loops():
         inv = 1 / np.sqrt(var + 1e-5)
         out, ov = nk.new_like(kind, x.shape, x.dtype)
         dx, dv = nk.new_like(kind, x.shape, x.dtype)
+        m = x.size // c
         if kind == "rows":
             nk._rows_affine.py(xv, mean, inv, mean, ov)
-            gb, gxc = nk._rows_backward.py(gv, xv, mean, inv, inv, dv, True)
+            gb, gxc = nk._rows_sums.py(gv, xv, mean)
+            nk._rows_dx.py(gv, xv, mean, inv, gb / m, gxc * inv * inv / m, dv)
         else:
             flat = (xv.reshape(-1), mean, inv, mean, ov.reshape(-1), *nk._lanes(c))
             nk._cl_affine.py(*flat)
-            args = (gv.reshape(-1), xv.reshape(-1), mean, inv, inv, dv.reshape(-1), True)
-            gb, gxc = nk._cl_backward.py(*args, *nk._lanes(c))
+            gb, gxc = nk._cl_sums.py(gv.reshape(-1), xv.reshape(-1), mean, *nk._lanes(c))
+            args = (gv.reshape(-1), xv.reshape(-1), mean, inv, gb / m, gxc * inv * inv / m)
+            nk._cl_dx.py(*args, dv.reshape(-1), *nk._lanes(c))
         sh = (1, c) + (1,) * (x.ndim - 2)
         xhat = (x - mean.reshape(sh)) * inv.reshape(sh)
         np.testing.assert_allclose(out, xhat + mean.reshape(sh), rtol=1e-12)

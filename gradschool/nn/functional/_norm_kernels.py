@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from ...backend import threads
 from ...backend.jit import kernel, prange
 
 __all__ = ["MIN_SIZE", "affine", "backward", "layout", "new_like", "stats"]
@@ -57,6 +58,9 @@ __all__ = ["MIN_SIZE", "affine", "backward", "layout", "new_like", "stats"]
 MIN_SIZE = 1 << 15
 _LANES = 64  # the least lane-vector width: long enough for the compiler's SIMD main loop
 _BLOCK = 16384  # values per block of the channels-last loops (64 KB of float32: in L2)
+_SPLIT_SIZE = 1 << 18  # the least values per thread worth a second thread (a hand-off: ~50 µs)
+
+Pair = tuple[int, int]
 
 
 # ---------------------------------------------------------------- layouts (plain Python)
@@ -95,21 +99,50 @@ def _lanes(c: int) -> tuple[int, int]:
     return w, w * max(1, _BLOCK // w)
 
 
+def _chunks(x: Any) -> list[Pair]:
+    """Row (``cl``) or sample (``rows``) ranges of a kernel view, one per thread of a split
+    op (``backend/threads.py``); one range when the view is too small to be worth it."""
+    n = x.shape[0]
+    return threads.ranges(n, -(-_SPLIT_SIZE * n // max(1, x.size)))
+
+
 def stats(kind: str, x: Any) -> tuple[Any, Any]:
-    """Per-channel mean and biased variance (float64, shape (C,)) of a kernel view ``x``."""
-    if kind == "rows":
-        return _rows_stats(x)
+    """Per-channel mean and biased variance (float64, shape (C,)) of a kernel view ``x``.
+
+    On several threads each takes a range of rows (samples), and their ``(count, mean,
+    M2)`` are merged as the blocks within one are (Chan et al.)."""
     c = x.shape[1]
-    return _cl_stats(x.reshape(-1), c, *_lanes(c))
+
+    def part(rows: Pair) -> tuple[int, Any, Any]:
+        xs = x[rows[0] : rows[1]]
+        if kind == "rows":
+            mean, var = _rows_stats(xs)
+        else:
+            mean, var = _cl_stats(xs.reshape(-1), c, *_lanes(c))
+        count = xs.size // c
+        return count, mean, var * count
+
+    parts = threads.parallel_map(part, _chunks(x))
+    if len(parts) == 1:
+        return parts[0][1], parts[0][2] / parts[0][0]
+    total = sum(n for n, _, _ in parts)
+    mean = sum(n * m for n, m, _ in parts) / total
+    m2 = sum(q + n * (m - mean) ** 2 for n, m, q in parts)
+    return mean, m2 / total
 
 
 def affine(kind: str, x: Any, mean: Any, a: Any, b: Any, out: Any) -> None:
     """``out = (x - mean) * a + b`` per channel (all three float64, shape (C,)), in one pass
     over the kernel views ``x`` and ``out`` (same layout)."""
-    if kind == "rows":
-        _rows_affine(x, mean, a, b, out)
-    else:
-        _cl_affine(x.reshape(-1), mean, a, b, out.reshape(-1), *_lanes(x.shape[1]))
+
+    def part(rows: Pair) -> None:
+        xs, os = x[rows[0] : rows[1]], out[rows[0] : rows[1]]
+        if kind == "rows":
+            _rows_affine(xs, mean, a, b, os)
+        else:
+            _cl_affine(xs.reshape(-1), mean, a, b, os.reshape(-1), *_lanes(x.shape[1]))
+
+    threads.parallel_map(part, _chunks(x))
 
 
 def backward(
@@ -118,16 +151,34 @@ def backward(
     """Batch norm's backward over kernel views: returns ``(sum(g), sum(g * xhat))`` per
     channel (float64: the bias and weight gradients) and, when ``dx`` is given, writes into
     it ``dx = scale * (g - mean(g) - xhat * mean(g * xhat))``, where
-    ``xhat = (x - mean) * inv_std`` and ``scale = gamma * inv_std``."""
-    want = dx is not None
-    if dx is None:
-        dx = np.empty((0,) * x.ndim, dtype=x.dtype)
-    if kind == "rows":
-        gb, gxc = _rows_backward(g, x, mean, inv_std, scale, dx, want)
-    else:
-        c = x.shape[1]
-        flat = (g.reshape(-1), x.reshape(-1), mean, inv_std, scale, dx.reshape(-1), want)
-        gb, gxc = _cl_backward(*flat, *_lanes(c))
+    ``xhat = (x - mean) * inv_std`` and ``scale = gamma * inv_std``. Two passes: the sums
+    (added up over the threads' ranges), then dx."""
+    c = x.shape[1]
+    lanes = _lanes(c)
+    chunks = _chunks(x)
+
+    def sums(rows: Pair) -> tuple[Any, Any]:
+        gs, xs = g[rows[0] : rows[1]], x[rows[0] : rows[1]]
+        if kind == "rows":
+            return _rows_sums(gs, xs, mean)
+        return _cl_sums(gs.reshape(-1), xs.reshape(-1), mean, *lanes)
+
+    parts = threads.parallel_map(sums, chunks)
+    gb = sum(p[0] for p in parts)
+    gxc = sum(p[1] for p in parts)
+    if dx is not None:
+        count = x.size // c
+        u = gb / count  # dx = scale * (g - u - (x - mean) * v), per channel
+        v = gxc * inv_std * inv_std / count
+
+        def fill(rows: Pair) -> None:
+            gs, xs, ds = (a[rows[0] : rows[1]] for a in (g, x, dx))
+            if kind == "rows":
+                _rows_dx(gs, xs, mean, scale, u, v, ds)
+            else:
+                _cl_dx(gs.reshape(-1), xs.reshape(-1), mean, scale, u, v, ds.reshape(-1), *lanes)
+
+        threads.parallel_map(fill, chunks)
     return gb, gxc * inv_std
 
 
@@ -222,25 +273,12 @@ def _cl_affine(x: Any, mean: Any, a: Any, b: Any, out: Any, w: int, block: int) 
 
 
 @kernel(parallel=True)
-def _cl_backward(
-    g: Any,
-    x: Any,
-    mean: Any,
-    inv_std: Any,
-    scale: Any,
-    dx: Any,
-    want_dx: bool,
-    w: int,
-    block: int,
-) -> tuple[Any, Any]:
-    """Batch norm backward over the flat channels-last ``g`` and ``x``: returns per-channel
-    ``sum(g)`` and ``sum(g * (x - mean))``, and fills ``dx`` if ``want_dx``.
-
-    Pass 1 reads g and x once for both sums (lane partials per block, added up after the
-    loop); pass 2 reads them again and writes dx. Two passes where NumPy takes about nine."""
+def _cl_sums(g: Any, x: Any, mean: Any, w: int, block: int) -> tuple[Any, Any]:
+    """Batch norm backward's first pass over the flat channels-last ``g`` and ``x``: per
+    channel ``sum(g)`` and ``sum(g * (x - mean))``, read once for both (lane partials per
+    block, added up after the loop)."""
     c = mean.size
     total = x.size
-    p = total // c
     nb = (total + block - 1) // block
     mw = np.empty(w)
     for j in range(w):
@@ -271,26 +309,38 @@ def _cl_backward(
         for j in range(w):
             gb[j % c] += sg[bi, j]
             gxc[j % c] += sgx[bi, j]
-    if want_dx:
-        # dx = scale * (g - gb/M - (x - mean) * inv_std^2 * gxc/M), spread over the lanes
-        sw = np.empty(w)
-        uw = np.empty(w)
-        vw = np.empty(w)
-        for j in range(w):
-            ch = j % c
-            sw[j] = scale[ch]
-            uw[j] = gb[ch] / p
-            vw[j] = gxc[ch] * inv_std[ch] * inv_std[ch] / p
-        for bi in prange(nb):
-            lo = bi * block
-            hi = min(lo + block, total)
-            for s in range(lo, hi, w):
-                gs = g[s : s + w]
-                xs = x[s : s + w]
-                ds = dx[s : s + w]
-                for j in range(xs.size):
-                    ds[j] = sw[j] * (gs[j] - uw[j] - (xs[j] - mw[j]) * vw[j])
     return gb, gxc
+
+
+@kernel(parallel=True)
+def _cl_dx(
+    g: Any, x: Any, mean: Any, scale: Any, u: Any, v: Any, dx: Any, w: int, block: int
+) -> None:
+    """Batch norm backward's second pass: ``dx = scale * (g - u - (x - mean) * v)`` over
+    the flat channels-last arrays, with the per-channel ``u = mean(g)`` and
+    ``v = mean(g * (x - mean)) * inv_std^2`` spread over the lanes (read g, x; write dx)."""
+    c = mean.size
+    total = x.size
+    nb = (total + block - 1) // block
+    mw = np.empty(w)
+    sw = np.empty(w)
+    uw = np.empty(w)
+    vw = np.empty(w)
+    for j in range(w):
+        ch = j % c
+        mw[j] = mean[ch]
+        sw[j] = scale[ch]
+        uw[j] = u[ch]
+        vw[j] = v[ch]
+    for bi in prange(nb):
+        lo = bi * block
+        hi = min(lo + block, total)
+        for s in range(lo, hi, w):
+            gs = g[s : s + w]
+            xs = x[s : s + w]
+            ds = dx[s : s + w]
+            for j in range(xs.size):
+                ds[j] = sw[j] * (gs[j] - uw[j] - (xs[j] - mw[j]) * vw[j])
 
 
 # ---------------------------------------------------------------- C-contiguous (N, C, S)
@@ -361,12 +411,9 @@ def _rows_affine(x: Any, mean: Any, a: Any, b: Any, out: Any) -> None:
 
 
 @kernel(parallel=True)
-def _rows_backward(
-    g: Any, x: Any, mean: Any, inv_std: Any, scale: Any, dx: Any, want_dx: bool
-) -> tuple[Any, Any]:
-    """Batch norm backward over C-contiguous ``g`` and ``x`` (N, C, S): per-channel
-    ``sum(g)`` and ``sum(g * (x - mean))`` in one pass over both (64 lanes per row), then,
-    if ``want_dx``, dx in a second pass."""
+def _rows_sums(g: Any, x: Any, mean: Any) -> tuple[Any, Any]:
+    """Batch norm backward's first pass over C-contiguous ``g`` and ``x`` (N, C, S): per
+    channel ``sum(g)`` and ``sum(g * (x - mean))``, one pass over both (64 lanes per row)."""
     n, c, s = x.shape
     cut = s - s % 64
     sg = np.empty((n, c))
@@ -406,16 +453,20 @@ def _rows_backward(
             t2 += sgx[i, j]
         gb[j] = t1
         gxc[j] = t2
-    if want_dx:
-        mm = n * s
-        for r in prange(n * c):
-            i, ch = r // c, r % c
-            grow = g[i, ch]
-            xrow = x[i, ch]
-            drow = dx[i, ch]
-            m, sc = mean[ch], scale[ch]
-            u = gb[ch] / mm
-            v = gxc[ch] * inv_std[ch] * inv_std[ch] / mm
-            for t in range(s):
-                drow[t] = sc * (grow[t] - u - (xrow[t] - m) * v)
     return gb, gxc
+
+
+@kernel(parallel=True)
+def _rows_dx(g: Any, x: Any, mean: Any, scale: Any, u: Any, v: Any, dx: Any) -> None:
+    """Batch norm backward's second pass over (N, C, S) rows:
+    ``dx = scale * (g - u - (x - mean) * v)`` with per-channel ``u`` and ``v`` (see
+    ``_cl_dx``)."""
+    n, c, s = x.shape
+    for r in prange(n * c):
+        i, ch = r // c, r % c
+        grow = g[i, ch]
+        xrow = x[i, ch]
+        drow = dx[i, ch]
+        m, sc, uc, vc = mean[ch], scale[ch], u[ch], v[ch]
+        for t in range(s):
+            drow[t] = sc * (grow[t] - uc - (xrow[t] - m) * vc)

@@ -35,12 +35,13 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ...autograd.function import Function
-from ...backend import jit
+from ...backend import jit, threads
 from ...backend.device import get_array_module
 from ...ops._util import add_to_rows, sum_rows
 from ...tensor import Tensor
@@ -183,9 +184,18 @@ def _compiled_columns_apply(c: int, kernel: Pair, stride: Pair, pads: Pads, ow: 
     return not trivial and not _few_channels(c, kernel[1], ow)
 
 
-def _block_size(n: int, row_bytes: int) -> int:
-    """Samples per block: as many as keep a block's columns within ``_BLOCK_BYTES``."""
-    return max(1, min(n, _BLOCK_BYTES // max(1, row_bytes)))
+def _blocks(xp: Any, n: int, row_bytes: int) -> list[Pair]:
+    """The ``(start, stop)`` sample ranges of the column blocks: each block's columns within
+    ``_BLOCK_BYTES``, and the block count a multiple of the threads, so that each thread of
+    a split op (``backend/threads.py``) gets an even share. One block on the GPU, where one
+    big GEMM is best."""
+    if xp is not np:
+        return [(0, n)]
+    count = -(-n // max(1, min(n, _BLOCK_BYTES // max(1, row_bytes))))
+    t = threads.get_num_threads()
+    count = min(n, -(-count // t) * t)
+    size = -(-n // count)
+    return [(s, min(n, s + size)) for s in range(0, n, size)]
 
 
 def _compiled(x: Any, groups: int, channels_last: bool = True) -> bool:
@@ -205,7 +215,7 @@ def _wants_channels_last(
     x: Any, w: Any, stride: Pair, pads: Pads, dilation: Pair, groups: int
 ) -> bool:
     """Whether an input that is not channels-last should be copied into it first: when the
-    compiled im2col would then build its columns (see ``_columns``)."""
+    compiled im2col would then build its columns (see ``_column_plan``)."""
     kw = w.shape[3]
     ow = _out_size(x.shape[3] + pads[2] + pads[3], kw, stride[1], dilation[1])
     return (
@@ -215,72 +225,55 @@ def _wants_channels_last(
     )
 
 
-def _columns(
+def _column_plan(
     x: Any, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair, out_hw: Pair, groups: int
-) -> tuple[bool, Any]:
-    """``(k_major, blocks)``: how the columns of x (N, C, H, W) are laid out and an iterator
-    of ``(start, stop, cols)`` blocks (see ``_column_blocks``).
+) -> tuple[bool, list[Pair], Callable[[int, int], Any]]:
+    """``(k_major, blocks, build)`` for the im2col columns of x (N, C, H, W): the blocks'
+    sample ranges (``_blocks``) and ``build(start, stop)``, which returns the columns of
+    samples ``start:stop`` as ``(B*OH*OW, G, KH*KW*C/G)`` (``(G, KH*KW*C/G, B*OH*OW)`` when
+    ``k_major``) in the calling thread's scratch buffer: blocks may be built on several
+    threads at once.
 
     A channels-last input gets its columns from the compiled im2col, straight from the
-    unpadded input; others (and a 1x1 stride-1 convolution, whose columns are the input
-    itself) from the padded copy's strided view."""
-    if _compiled_columns_apply(x.shape[1], kernel, stride, pads, out_hw[1]) and _compiled(
-        x, groups
-    ):
-        return False, _compiled_column_blocks(x, kernel, stride, pads, dilation, out_hw)
-    windows = _windows(_pad(x, pads), kernel, stride, dilation, out_hw, groups)
-    k_major = _k_major(windows)
-    return k_major, _column_blocks(windows, k_major)
-
-
-def _compiled_column_blocks(
-    x: Any, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair, out_hw: Pair
-) -> Any:
-    """``_column_blocks`` for one group, each block filled by the compiled im2col."""
+    unpadded input; others from a padded copy's strided view (made here, once), and a 1x1
+    stride-1 convolution of a channels-last input is its own columns (a view)."""
+    xp = get_array_module(x)
     n, c = x.shape[:2]
     (kh, kw), (oh, ow) = kernel, out_hw
-    k, per_sample = kh * kw * c, oh * ow
-    block = _block_size(n, k * per_sample * x.dtype.itemsize)
-    buf = _buffer(np, "cols", (block, oh, ow, kh, kw, c), x.dtype)
-    flat_x = x.transpose(0, 2, 3, 1).reshape(-1)  # (N, H, W, C) memory, as a flat view
-    shape = np.array((block, oh, ow, kh, kw, c, *x.shape[2:]), dtype=np.int64)
-    for start in range(0, n, block):
-        stop = min(n, start + block)
-        cols = buf[: stop - start]
-        shape[0] = stop - start  # the last block may be short
-        im2col_cl(flat_x, cols.reshape(-1), shape, start, *stride, pads[0], pads[2], *dilation)
-        yield start, stop, cols.reshape((stop - start) * per_sample, 1, k)
+    k, per_sample = kh * kw * c // groups, oh * ow
+    blocks = _blocks(xp, n, groups * k * per_sample * x.dtype.itemsize)
+    if _compiled_columns_apply(c, kernel, stride, pads, ow) and _compiled(x, groups):
+        flat_x = x.transpose(0, 2, 3, 1).reshape(-1)  # (N, H, W, C) memory, as a flat view
+        geometry = (oh, ow, kh, kw, c, *x.shape[2:])
 
+        def build_compiled(start: int, stop: int) -> Any:
+            b = stop - start
+            cols = _buffer(np, "cols", (b, oh, ow, kh, kw, c), x.dtype)
+            shape = np.array((b, *geometry), dtype=np.int64)
+            im2col_cl(flat_x, cols.reshape(-1), shape, start, *stride, pads[0], pads[2], *dilation)
+            return cols.reshape(b * per_sample, 1, k)
 
-def _column_blocks(windows: Any, k_major: bool = False) -> Any:
-    """Yield ``(start, stop, cols)``: the im2col columns ``(B*OH*OW, G, KH*KW*C/G)`` of samples
-    ``start:stop`` (``(G, KH*KW*C/G, B*OH*OW)`` when ``k_major``), in a reused scratch buffer
-    (a plain view when no copy is needed)."""
-    xp = get_array_module(windows)
-    n, oh, ow, g, kh, kw, cg = windows.shape
-    k, per_sample = kh * kw * cg, oh * ow
+        return False, blocks, build_compiled
+    windows = _windows(_pad(x, pads), kernel, stride, dilation, out_hw, groups)
+    k_major = _k_major(windows)
+    cg = c // groups
     if not k_major and (kh, kw) == (1, 1) and windows[:, :, :, :, 0, 0].flags.c_contiguous:
         # a 1x1 stride-1 convolution of a channels-last input: the input is its columns
-        yield 0, n, windows.reshape(n * per_sample, g, k)
-        return
-    block = _block_size(n, g * k * per_sample * windows.dtype.itemsize)
-    if xp is not np:
-        block = n  # on the GPU one big GEMM is best
+        return False, blocks, lambda a, b: windows[a:b].reshape((b - a) * per_sample, groups, k)
     if k_major:
-        windows = windows.transpose(3, 4, 5, 6, 0, 1, 2)  # (G, KH, KW, C/G, N, OH, OW)
-        buf = _buffer(xp, "cols", (g, kh, kw, cg, block, oh, ow), windows.dtype)
-    else:
-        buf = _buffer(xp, "cols", (block, oh, ow, g, kh, kw, cg), windows.dtype)
-    for start in range(0, n, block):
-        stop, b = min(n, start + block), min(n, start + block) - start
+        by_kernel = windows.transpose(3, 4, 5, 6, 0, 1, 2)  # (G, KH, KW, C/G, N, OH, OW)
+
+    def build(start: int, stop: int) -> Any:
+        b = stop - start
         if k_major:
-            cols = buf[:, :, :, :, :b]
-            cols[...] = windows[:, :, :, :, start:stop]
-            yield start, stop, cols.reshape(g, k, b * per_sample)
-        else:
-            cols = buf[:b]
-            cols[...] = windows[start:stop]
-            yield start, stop, cols.reshape(b * per_sample, g, k)
+            cols = _buffer(xp, "cols", (groups, kh, kw, cg, b, oh, ow), x.dtype)
+            cols[...] = by_kernel[:, :, :, :, start:stop]
+            return cols.reshape(groups, k, b * per_sample)
+        cols = _buffer(xp, "cols", (b, oh, ow, groups, kh, kw, cg), x.dtype)
+        cols[...] = windows[start:stop]
+        return cols.reshape(b * per_sample, groups, k)
+
+    return k_major, blocks, build
 
 
 def _grouped_weight(w: Any, groups: int) -> Any:
@@ -338,16 +331,30 @@ def _conv(
     out = _new_nchw(xp, n, o, *out_hw, x.dtype)
     rows = out.transpose(0, 2, 3, 1).reshape(n * per_sample, groups, o // groups)  # a view
     wg = _grouped_weight(w, groups)
-    k_major, blocks = _columns(x, kernel, stride, pads, dilation, out_hw, groups)
-    for start, stop, cols in blocks:
+    k_major, blocks, build = _column_plan(x, kernel, stride, pads, dilation, out_hw, groups)
+
+    def block(samples: Pair) -> None:
+        start, stop = samples
+        cols = build(start, stop)
         dst = rows[start * per_sample : stop * per_sample]
         if k_major:
             xp.matmul(wg.transpose(0, 2, 1), cols, out=dst.transpose(1, 2, 0))
         else:
             _gemm(cols, wg, dst)
+
+    threads.parallel_map(block, blocks)
     if b is not None:
         add_to_rows(rows.reshape(n * per_sample, o), b)
     return out
+
+
+def _sum(parts: list[Any]) -> Any:
+    """The sum of the blocks' partial results (in block order: the same sum on any number
+    of threads)."""
+    total = parts[0]
+    for part in parts[1:]:
+        total += part
+    return total
 
 
 def _add_products(gw: Any, a: Any, b: Any) -> None:
@@ -380,11 +387,17 @@ def _weight_grad(
     o, cg, kh, kw = w_shape
     per_sample = out_hw[0] * out_hw[1]
     g3 = g2.reshape(-1, groups, o // groups).transpose(1, 0, 2)  # (G, P, O/G)
-    gw = xp.zeros((groups, kh * kw * cg, o // groups), dtype=g2.dtype)
-    k_major, blocks = _columns(x, (kh, kw), stride, pads, dilation, out_hw, groups)
-    for start, stop, cols in blocks:
+    k_major, blocks, build = _column_plan(x, (kh, kw), stride, pads, dilation, out_hw, groups)
+
+    def block(samples: Pair) -> Any:
+        start, stop = samples
+        cols = build(start, stop)
         kp = cols if k_major else cols.transpose(1, 2, 0)  # (G, K, positions)
-        _add_products(gw, kp, g3[:, start * per_sample : stop * per_sample])
+        part = xp.zeros((groups, kh * kw * cg, o // groups), dtype=g2.dtype)
+        _add_products(part, kp, g3[:, start * per_sample : stop * per_sample])
+        return part
+
+    gw = _sum(threads.parallel_map(block, blocks))
     # (G, KH, KW, C/G, O/G) -> (O, C/G, KH, KW)
     gw = gw.reshape(groups, kh, kw, cg, o // groups).transpose(0, 4, 3, 1, 2)
     return xp.ascontiguousarray(gw).reshape(w_shape)
@@ -490,13 +503,22 @@ def _input_grad(
     p, og = g2.shape[0], o // groups
     wg = _grouped_weight(w, groups)  # (G, KH*KW*C/G, O/G)
     if _compiled(g, groups, channels_last=False):
-        # dcols = dy @ Wᵀ with the positions first, scattered by the compiled col2im
-        dcols = _buffer(xp, "cols", (n, oh, ow, kh, kw, c), g.dtype)
-        xp.matmul(g2, wg[0].T, out=dcols.reshape(p, kh * kw * c))
+        # per block of samples: dcols = dy @ Wᵀ with the positions first, scattered by the
+        # compiled col2im onto the block's own samples
+        k, per_sample, plane = kh * kw * c, oh * ow, h * w_ * c
         dx = _new_nchw(xp, n, c, h, w_, g.dtype)
-        shape = np.array((n, oh, ow, kh, kw, c, h, w_), dtype=np.int64)
         flat_dx = dx.transpose(0, 2, 3, 1).reshape(-1)  # a view
-        col2im_cl(dcols.reshape(-1), flat_dx, shape, *stride, pads[0], pads[2], *dilation)
+        geometry = (oh, ow, kh, kw, c, h, w_)
+
+        def block(samples: Pair) -> None:
+            start, stop = samples
+            dcols = _buffer(xp, "cols", ((stop - start) * per_sample, k), g.dtype)
+            xp.matmul(g2[start * per_sample : stop * per_sample], wg[0].T, out=dcols)
+            shape = np.array((stop - start, *geometry), dtype=np.int64)
+            dst = flat_dx[start * plane : stop * plane]
+            col2im_cl(dcols.reshape(-1), dst, shape, *stride, pads[0], pads[2], *dilation)
+
+        threads.parallel_map(block, _blocks(xp, n, k * per_sample * g.dtype.itemsize))
         return dx
     dcols = _buffer(xp, "cols", (groups, wg.shape[1], p), g.dtype)
     # dcolsᵀ = W @ dyᵀ per group: positions last, the layout col2im adds rows of
@@ -535,16 +557,22 @@ def _input_and_weight_grads(g: Any, x: Any, w: Any, pads: Pads, dilation: Pair) 
     dx = _new_nchw(xp, n, c, h, w_, g.dtype)
     dx_rows = dx.transpose(0, 2, 3, 1).reshape(n * per_sample, c)  # a view
     x_rows = _as_rows(x, "x2")
-    gw = xp.zeros((1, kh * kw * o, c), dtype=g.dtype)
-    k_major, blocks = _columns(g, (kh, kw), (1, 1), gpads, dilation, (h, w_), 1)
-    for start, stop, cols in blocks:
+    k_major, blocks, build = _column_plan(g, (kh, kw), (1, 1), gpads, dilation, (h, w_), 1)
+
+    def block(samples: Pair) -> Any:
+        start, stop = samples
+        cols = build(start, stop)
         rows = slice(start * per_sample, stop * per_sample)
+        part = xp.zeros((1, kh * kw * o, c), dtype=g.dtype)
         if k_major:  # cols: (1, K, positions)
             xp.matmul(wf.T, cols[0], out=dx_rows[rows].T)
-            _add_products(gw, cols, x_rows[None, rows])
+            _add_products(part, cols, x_rows[None, rows])
         else:  # cols: (positions, 1, K)
             xp.matmul(cols[:, 0], wf, out=dx_rows[rows])
-            _add_products(gw, cols.transpose(1, 2, 0), x_rows[None, rows])
+            _add_products(part, cols.transpose(1, 2, 0), x_rows[None, rows])
+        return part
+
+    gw = _sum(threads.parallel_map(block, blocks))
     # gw[(i', j', o), c] is dW[o, c, KH-1-i', KW-1-j']
     gw = gw.reshape(kh, kw, o, c)[::-1, ::-1].transpose(2, 3, 0, 1)
     return dx, xp.ascontiguousarray(gw)

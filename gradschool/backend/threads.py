@@ -1,0 +1,266 @@
+"""Intra-op threads: one op's work split across the CPU cores (``torch.set_num_threads``).
+
+NumPy's BLAS runs one large GEMM on every core by itself, but a convolution is a string of
+smaller steps — build a block of columns, multiply it, build the next — and a multi-threaded
+BLAS only speeds up the multiply, on a skinny matrix (16 output channels) that it cannot
+split well. So the blocks themselves are shared out: each thread takes its own blocks of
+samples and runs both steps on them, the copy in a compiled kernel and the multiply in a
+one-thread BLAS call, in its own scratch buffers. Both release Python's GIL
+(``backend/jit.py`` compiles the kernels ``nogil``; NumPy releases it around BLAS), so the
+threads run at the same time. Measured on the 2-core machine, ResNet-20's first-stage
+convolution (forward and backward at 64x16x32x32) took 15.8 ms on one thread, 11.6 ms with a
+two-thread BLAS and 9.1 ms split this way.
+
+While a split op runs, the BLAS pool is held at one thread (through ``threadpoolctl``, which
+comes with the ``fast`` extra), so the threads do not also fight over BLAS's own workers; it
+is restored as soon as the last split op ends. Without ``threadpoolctl`` every op runs on
+the calling thread alone. A split op called inside another one (or from one of the workers)
+runs serially, so nothing ever waits on itself.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import numpy as np
+
+from .device import get_array_module
+
+__all__ = ["get_num_threads", "matmul", "parallel_map", "ranges", "set_num_threads"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_lock = threading.Lock()
+_local = threading.local()  # .inside: this thread is running part of a split op
+_num_threads: int | None = None  # chosen on first use (see _default_threads)
+_workers: list[_Worker] = []
+_dispatch = threading.Lock()  # one split op at a time uses the workers
+_blas: Any = None  # threadpoolctl's controller of the BLAS libraries; False without one
+_blas_saved: list[int] = []  # their thread counts while a split op holds them at one
+_holders = 0  # split ops running now
+
+
+class _Worker:
+    """A thread that runs one group of a split op at a time. Handing it work is a lock
+    release and a lock acquire (about 20 µs for the round trip on the 2-core machine, a
+    third of a ``ThreadPoolExecutor``'s submit and result): splitting pays off on ops of a
+    few hundred microseconds."""
+
+    def __init__(self) -> None:
+        self._go = threading.Lock()
+        self._go.acquire()
+        self._done = threading.Lock()
+        self._done.acquire()
+        self._task: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+        self._result: list[Any] = []
+        self._error: BaseException | None = None
+        threading.Thread(target=self._loop, name="gradschool-worker", daemon=True).start()
+
+    def _loop(self) -> None:
+        while True:
+            self._go.acquire()
+            assert self._task is not None
+            fn, group = self._task
+            try:
+                self._result, self._error = _run_group(fn, group), None
+            except BaseException as exc:  # handed to the caller, re-raised there
+                self._result, self._error = [], exc
+            self._task = None
+            self._done.release()
+
+    def start(self, fn: Callable[[Any], Any], group: Sequence[Any]) -> None:
+        self._task = (fn, group)
+        self._go.release()
+
+    def wait(self) -> tuple[list[Any], BaseException | None]:
+        self._done.acquire()
+        return self._result, self._error
+
+
+def _after_fork_in_child() -> None:
+    """A forked child (a DataLoader worker) has none of the parent's threads: start afresh."""
+    global _lock, _dispatch, _holders
+    _workers.clear()
+    _lock, _dispatch, _holders = threading.Lock(), threading.Lock(), 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _blas_controller() -> Any:
+    """threadpoolctl's controller of NumPy's BLAS libraries, or ``False`` without it."""
+    global _blas
+    if _blas is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _blas = False
+        else:
+            _blas = ThreadpoolController().select(user_api="blas")
+    return _blas
+
+
+def _default_threads() -> int:
+    """The BLAS pool's size when gradschool first splits an op (it follows
+    ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS``, else the core count); 1 when no
+    ``threadpoolctl`` can hold the BLAS pool at one thread meanwhile."""
+    blas = _blas_controller()
+    if blas is False:
+        return 1
+    counts = [lib.num_threads for lib in blas.lib_controllers]
+    return max(1, min(counts)) if counts else max(1, os.cpu_count() or 1)
+
+
+def get_num_threads() -> int:
+    """The number of threads an op may split its work across (``torch.get_num_threads``)."""
+    global _num_threads
+    if _num_threads is None:
+        _num_threads = _default_threads()
+    return _num_threads
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads within an op: gradschool's own split ops and NumPy's BLAS pool
+    alike (``torch.set_num_threads``). ``n=1`` runs everything on the calling thread."""
+    global _num_threads
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: expected a positive int, got {n!r}")
+    blas = _blas_controller()
+    with _lock:
+        _num_threads = n
+        if blas is not False:
+            if _holders:  # a split op is running: the count it restores becomes n
+                _blas_saved[:] = [n] * len(_blas_saved)
+            else:
+                for lib in blas.lib_controllers:
+                    lib.set_num_threads(n)
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """Hold the BLAS pool at one thread for a block (nested and concurrent holds are
+    counted; the last one out restores the count). Setting it costs about 3 µs."""
+    global _holders
+    with _lock:
+        if _holders == 0:
+            libs = _blas.lib_controllers
+            _blas_saved[:] = [lib.num_threads for lib in libs]
+            for lib in libs:
+                lib.set_num_threads(1)
+        _holders += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _holders -= 1
+            if _holders == 0:
+                for lib, count in zip(_blas.lib_controllers, _blas_saved, strict=True):
+                    lib.set_num_threads(count)
+
+
+def ranges(n: int, min_size: int = 1) -> list[tuple[int, int]]:
+    """``[0, n)`` cut into contiguous ``(start, stop)`` ranges, one per thread, each at
+    least ``min_size`` long (so fewer ranges, down to one, when ``n`` is short)."""
+    t = max(1, min(get_num_threads(), n // max(1, min_size)))
+    return [(n * i // t, n * (i + 1) // t) for i in range(t)]
+
+
+def _run_group(fn: Callable[[T], R], group: Sequence[T]) -> list[R]:
+    """``fn`` over ``group`` on this thread, marked as inside a split op."""
+    outer = getattr(_local, "inside", False)
+    _local.inside = True
+    try:
+        return [fn(item) for item in group]
+    finally:
+        _local.inside = outer
+
+
+def parallel_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``[fn(item) for item in items]``, the items shared out in contiguous groups over up
+    to ``get_num_threads()`` threads (the caller runs the first group). ``fn`` must be safe
+    to run concurrently: each item writes only its own part of the output. Serial when one
+    thread is asked for, when there is one item, inside another split op, while another
+    thread's split op has the workers, or without ``threadpoolctl``."""
+    n = min(get_num_threads(), len(items))
+    if n <= 1 or getattr(_local, "inside", False) or _blas_controller() is False:
+        return [fn(item) for item in items]
+    if not _dispatch.acquire(blocking=False):
+        return [fn(item) for item in items]
+    try:
+        while len(_workers) < n - 1:
+            _workers.append(_Worker())
+        bounds = [len(items) * i // n for i in range(n + 1)]
+        groups = [items[bounds[i] : bounds[i + 1]] for i in range(n)]
+        with _one_blas_thread():
+            for worker, group in zip(_workers, groups[1:], strict=False):
+                worker.start(fn, group)
+            try:
+                results = _run_group(fn, groups[0])
+            finally:
+                # every worker is done with the shared buffers before anything returns
+                done = [worker.wait() for worker in _workers[: n - 1]]
+        for part, error in done:
+            if error is not None:
+                raise error
+            results.extend(part)
+        return results
+    finally:
+        _dispatch.release()
+
+
+_SPLIT_MACS = 1 << 21  # multiply-adds of a product worth splitting (about 40 µs on one core)
+
+
+def matmul(a: Any, b: Any, out: Any = None) -> Any:
+    """``np.matmul(a, b, out=out)`` for the GEMMs of gradschool's layers, on its threads.
+
+    A large product is split by rows of the output (by columns when it has few rows, by the
+    leading axis of a batch), each part a one-thread BLAS call on its own thread; a small
+    one runs here, also on one BLAS thread. So gradschool never wakes BLAS's own worker
+    threads: once woken, OpenBLAS's spin-wait for more work for a while, taking the core
+    that gradschool's next split op needs (measured: LeNet-5's step took 13.4 ms at two
+    threads, against 10 ms with that spin cut short). CuPy arrays, one thread and products
+    inside a split op go straight to ``matmul``."""
+    if (
+        a.__class__ is not np.ndarray
+        or b.__class__ is not np.ndarray
+        or get_num_threads() == 1
+        or getattr(_local, "inside", False)
+        or _blas_controller() is False
+    ):
+        return get_array_module(a).matmul(a, b, out=out)
+    if a.ndim < 2 or b.ndim < 2 or a.shape[-2] * a.shape[-1] * b.shape[-1] < _SPLIT_MACS:
+        return _inline(a, b, out)
+    if out is None:
+        lead = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        out = np.empty((*lead, a.shape[-2], b.shape[-1]), dtype=np.result_type(a, b))
+    if a.ndim == 2 and b.ndim == 2:
+        m, n = out.shape
+        if m >= n or m >= 64 * get_num_threads():
+            parallel_map(
+                lambda r: np.matmul(a[r[0] : r[1]], b, out=out[r[0] : r[1]]), ranges(m, 16)
+            )
+        else:
+            parallel_map(
+                lambda r: np.matmul(a, b[:, r[0] : r[1]], out=out[:, r[0] : r[1]]), ranges(n, 16)
+            )
+        return out
+    if a.shape[:-2] == b.shape[:-2] == out.shape[:-2] and a.shape[0] > 1:
+        parallel_map(
+            lambda r: np.matmul(a[r[0] : r[1]], b[r[0] : r[1]], out=out[r[0] : r[1]]),
+            ranges(a.shape[0]),
+        )
+        return out
+    return _inline(a, b, out)
+
+
+def _inline(a: Any, b: Any, out: Any) -> Any:
+    """``np.matmul`` on this thread, with BLAS held at one thread."""
+    with _one_blas_thread():
+        return np.matmul(a, b, out=out)

@@ -1,0 +1,184 @@
+"""Intra-op threads (``backend/threads.py``): the split ops give the one-thread results, on
+more than one thread, and the BLAS pool is held at one thread only while they run."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+import gradschool as gs
+import gradschool.nn.functional as F
+from gradschool.backend import jit, threads
+from gradschool.nn.functional import _norm_kernels
+
+threadpoolctl = pytest.importorskip("threadpoolctl")
+
+
+@pytest.fixture
+def two_threads():
+    """Run the test with two intra-op threads; restore the count (and BLAS's) after."""
+    before = threads.get_num_threads()
+    threads.set_num_threads(2)
+    yield
+    threads.set_num_threads(before)
+
+
+def blas_threads() -> int:
+    return min(
+        lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"
+    )
+
+
+def test_set_num_threads_checks_its_argument():
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="set_num_threads: expected a positive int"):
+            threads.set_num_threads(bad)
+
+
+def test_set_num_threads_sets_blas_too(two_threads):
+    assert threads.get_num_threads() == 2
+    assert blas_threads() == 2
+    threads.set_num_threads(1)
+    assert blas_threads() == 1
+
+
+def test_ranges_cover_in_order(two_threads):
+    assert threads.ranges(10) == [(0, 5), (5, 10)]
+    assert threads.ranges(10, min_size=6) == [(0, 10)]  # too short to split
+    assert threads.ranges(0) == [(0, 0)]
+
+
+def test_parallel_map_keeps_order_and_uses_two_threads(two_threads):
+    seen = set()
+    blas = []
+
+    def work(i):
+        seen.add(threading.get_ident())
+        blas.append(blas_threads())
+        return i * i
+
+    assert threads.parallel_map(work, list(range(7))) == [i * i for i in range(7)]
+    assert len(seen) == 2, "both threads took items"
+    assert set(blas) == {1}, "BLAS is held at one thread while the items run"
+    assert blas_threads() == 2, "and restored after"
+
+
+def test_nested_split_runs_serially(two_threads):
+    def inner(i):
+        return threading.get_ident()
+
+    def outer(i):
+        return set(threads.parallel_map(inner, [0, 1, 2]))
+
+    for idents in threads.parallel_map(outer, [0, 1]):
+        assert len(idents) == 1
+
+
+def test_errors_reach_the_caller_after_every_worker_is_done(two_threads):
+    finished = []
+
+    def work(i):
+        if i == 3:
+            raise KeyError("item 3")
+        finished.append(i)
+        return i
+
+    with pytest.raises(KeyError, match="item 3"):
+        threads.parallel_map(work, list(range(4)))
+    assert sorted(finished) == [0, 1, 2]
+    assert threads.parallel_map(lambda i: i, [1, 2]) == [1, 2], "the workers still run"
+    assert blas_threads() == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_gets_fresh_workers(two_threads):
+    threads.parallel_map(lambda i: i, [0, 1])  # the parent's worker exists
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its copy of the worker list names a thread it does not have
+        try:
+            ok = threads.parallel_map(lambda i: i + 1, [0, 1]) == [1, 2]
+            os.write(write, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    assert os.read(read, 1) == b"1"
+    os.waitpid(pid, 0)
+
+
+def conv_step(x, w, **kwargs):
+    """Output and gradients of a conv2d with a fixed upstream gradient."""
+    xt = gs.tensor(x, requires_grad=True)
+    wt = gs.tensor(w, requires_grad=True)
+    y = F.conv2d(xt, wt, **kwargs)
+    y.backward(gs.tensor(np.cos(np.arange(y.numel()).reshape(y.shape)).astype(x.dtype)))
+    return y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape", "kwargs"),
+    [
+        ((9, 16, 12, 12), (16, 16, 3, 3), {"padding": 1}),  # dx and dW from dy's columns
+        ((9, 16, 12, 12), (32, 16, 3, 3), {"stride": 2, "padding": 1}),  # col2im
+        ((7, 3, 10, 10), (8, 3, 5, 5), {"padding": 2}),  # few channels: k-major columns
+        ((5, 8, 6, 6), (8, 4, 3, 3), {"groups": 2}),  # grouped: the NumPy path
+    ],
+)
+@pytest.mark.parametrize("compiled", [True, False])
+def test_conv_on_two_threads_matches_one_and_torch(x_shape, w_shape, kwargs, compiled):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = rng.standard_normal(w_shape).astype(np.float32)
+    before = threads.get_num_threads()
+    results = []
+    try:
+        for n in (1, 2):
+            threads.set_num_threads(n)
+            if compiled:
+                results.append(conv_step(x, w, **kwargs))
+            else:
+                with jit.disabled():
+                    results.append(conv_step(x, w, **kwargs))
+    finally:
+        threads.set_num_threads(before)
+    xt = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(w, requires_grad=True)
+    yt = torch.nn.functional.conv2d(xt, wt, **kwargs)
+    yt.backward(torch.tensor(np.cos(np.arange(yt.numel()).reshape(yt.shape)).astype(np.float32)))
+    reference = (yt.detach().numpy(), xt.grad.numpy(), wt.grad.numpy())
+    for one, two, ref, what in zip(*results, reference, ("y", "dx", "dW"), strict=True):
+        np.testing.assert_allclose(two, one, rtol=1e-4, atol=1e-4, err_msg=what)  # float32 sums
+        np.testing.assert_allclose(two, ref, rtol=1e-4, atol=1e-4, err_msg=what)
+
+
+@pytest.mark.skipif(not jit.available(), reason="the batch-norm kernels need numba")
+@pytest.mark.parametrize("layout", ["channels_last", "contiguous"])
+def test_batch_norm_split_over_threads_matches_one_thread(two_threads, monkeypatch, layout):
+    """Each thread takes a range of rows; the statistics are merged (Chan et al.) and the
+    backward's sums added up before dx. Small split sizes force the split here."""
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((6, 5, 7, 8)) * 3 + 10).astype(np.float64)
+    g = rng.standard_normal(x.shape)
+    if layout == "channels_last":
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+        g = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    monkeypatch.setattr(_norm_kernels, "MIN_SIZE", 1)
+
+    def run():
+        xt = gs.tensor(x, requires_grad=True)
+        wt = gs.tensor(np.linspace(0.5, 2, 5), requires_grad=True)
+        bt = gs.tensor(np.linspace(-1, 1, 5), requires_grad=True)
+        y = F.batch_norm(xt, None, None, wt, bt, training=True)
+        y.backward(gs.tensor(g))
+        return y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()
+
+    one = run()
+    monkeypatch.setattr(_norm_kernels, "_SPLIT_SIZE", 16)
+    assert len(_norm_kernels._chunks(x.transpose(0, 2, 3, 1).reshape(-1, 5))) == 2
+    two = run()
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
