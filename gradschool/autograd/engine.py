@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..backend.device import get_array_module
+from ..backend.layout import copy_into
 
 
 class Node:
@@ -60,7 +61,12 @@ def _accumulate_leaf(leaf: Any, grad: Any, owned: bool = False) -> None:
         # a backward may hand one array to several inputs, so each leaf gets its own copy
         # (which also turns NumPy scalars into arrays and casts to the leaf's dtype)
         xp = get_array_module(like)
-        if like.flags.c_contiguous or like.ndim == 0:
+        if like.ndim == 4 and getattr(grad, "ndim", 0) == 4:
+            # an image batch: NCHW <-> channels-last by the tiled transpose
+            out = xp.empty_like(like)  # the leaf's layout (order="K")
+            copy_into(out, grad)
+            leaf.grad = leaf._wrap_grad(out)
+        elif like.flags.c_contiguous or like.ndim == 0:
             leaf.grad = leaf._wrap_grad(xp.array(grad, dtype=like.dtype, order="C"))
         else:
             out = xp.empty_like(like)  # the leaf's layout (order="K")

@@ -94,7 +94,11 @@ if hasattr(os, "register_at_fork"):
 
 
 def _blas_controller() -> Any:
-    """threadpoolctl's controller of NumPy's BLAS libraries, or ``False`` without it."""
+    """threadpoolctl's controller of NumPy's BLAS library, or ``False`` without it.
+
+    Only NumPy's: another library's BLAS in the process (SciPy's own OpenBLAS, say) keeps
+    its settings. NumPy's is the one inside NumPy's install (``numpy.libs`` for a wheel);
+    where none is, every BLAS loaded so far."""
     global _blas
     if _blas is None:
         try:
@@ -102,7 +106,16 @@ def _blas_controller() -> Any:
         except ImportError:
             _blas = False
         else:
-            _blas = ThreadpoolController().select(user_api="blas")
+            libs = ThreadpoolController().select(user_api="blas")
+            home = os.path.dirname(os.path.dirname(os.path.abspath(np.__file__)))
+            ours = [
+                lib
+                for lib in libs.lib_controllers
+                if os.path.abspath(lib.filepath).startswith(os.path.join(home, "numpy"))
+            ]
+            if ours:
+                libs.lib_controllers = ours
+            _blas = libs
     return _blas
 
 

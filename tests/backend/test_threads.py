@@ -28,9 +28,15 @@ def two_threads():
 
 
 def blas_threads() -> int:
-    return min(
-        lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"
-    )
+    """NumPy's BLAS pool size (the library gradschool holds)."""
+    return min(lib.num_threads for lib in threads._blas_controller().lib_controllers)
+
+
+def test_only_numpys_blas_is_held():
+    paths = [lib.filepath for lib in threads._blas_controller().lib_controllers]
+    assert len(paths) >= 1
+    if any("numpy" in p for p in paths):
+        assert all("numpy" in p for p in paths)
 
 
 def test_set_num_threads_checks_its_argument():

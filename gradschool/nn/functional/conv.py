@@ -43,6 +43,7 @@ import numpy as np
 from ...autograd.function import Function
 from ...backend import jit, threads
 from ...backend.device import get_array_module
+from ...backend.layout import copy_into
 from ...ops._util import add_to_rows, sum_rows
 from ...tensor import Tensor
 from ._conv_kernels import col2im_cl, im2col_cl
@@ -100,7 +101,7 @@ def _channels_last(x: Any) -> bool:
 def _to_channels_last(x: Any) -> Any:
     """A channels-last copy of x (N, C, H, W)."""
     out = _new_nchw(get_array_module(x), *x.shape, x.dtype)
-    out[...] = x
+    copy_into(out, x)
     return out
 
 
@@ -300,7 +301,7 @@ def _as_rows(g: Any, key: str = "g2") -> Any:
     if _channels_last(g):
         return g.transpose(0, 2, 3, 1).reshape(n * oh * ow, o)
     rows = _buffer(get_array_module(g), key, (n, oh, ow, o), g.dtype)
-    rows[...] = g.transpose(0, 2, 3, 1)
+    copy_into(rows.transpose(0, 3, 1, 2), g)
     return rows.reshape(n * oh * ow, o)
 
 
