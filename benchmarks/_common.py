@@ -170,6 +170,14 @@ def machine_lines() -> list[str]:
         lines.append(f"gradschool's compiled kernels: numba {numba.__version__} (serial loops)")
     else:
         lines.append("gradschool's compiled kernels: off (NumPy fallbacks only)")
+    from gradschool.backend import threads
+
+    n = threads.get_num_threads()
+    split = "its own threads" if threads._blas_controller() is not False else "no threadpoolctl"
+    lines.append(
+        f"gradschool's threads: {n} (convolution blocks split over {split} when more than one;"
+        f" OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')})"
+    )
     if "torch" in sys.modules:
         torch = sys.modules["torch"]
         n = torch.get_num_threads()
