@@ -188,3 +188,34 @@ def test_batch_norm_split_over_threads_matches_one_thread(two_threads, monkeypat
     two = run()
     for a, b in zip(one, two, strict=True):
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.skipif(not jit.available(), reason="the max-pool kernels need numba")
+@pytest.mark.parametrize(
+    "kwargs", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1}]
+)
+def test_max_pool_split_over_threads_matches_one_thread(two_threads, monkeypatch, kwargs):
+    """Each thread pools its own samples (forward and backward); small split sizes force
+    the split here."""
+    from gradschool.nn.functional import pooling
+
+    rng = np.random.default_rng(2)
+    x = np.ascontiguousarray(rng.standard_normal((5, 9, 10, 8)).astype(np.float32))
+    x = x.transpose(0, 3, 1, 2)  # channels-last (N, C, H, W), 8 channels: the kernel's path
+
+    def run():
+        xt = gs.tensor(x, requires_grad=True)
+        y = F.max_pool2d(xt, **kwargs)
+        y.backward(gs.tensor(np.cos(np.arange(y.numel())).reshape(y.shape).astype(np.float32)))
+        return y.detach().numpy(), xt.grad.numpy()
+
+    one = run()
+    monkeypatch.setattr(pooling, "_SPLIT_SIZE", 16)
+    assert len(pooling._sample_ranges(x)) == 2
+    two = run()
+    xt = torch.tensor(x, requires_grad=True)
+    yt = torch.nn.functional.max_pool2d(xt, **kwargs)
+    yt.backward(torch.tensor(np.cos(np.arange(yt.numel())).reshape(yt.shape).astype(np.float32)))
+    for a, b, ref in zip(one, two, (yt.detach().numpy(), xt.grad.numpy()), strict=True):
+        np.testing.assert_array_equal(b, a)
+        np.testing.assert_allclose(b, ref, rtol=1e-6, atol=1e-6)

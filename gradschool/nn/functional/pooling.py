@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ...autograd.function import Function
-from ...backend import jit
+from ...backend import jit, threads
 from ...backend.device import get_array_module
 from ...tensor import Tensor
 from ._pool_kernels import max_pool2d_backward_cl, max_pool2d_cl
@@ -503,6 +503,15 @@ def avg_pool_backward(g: Any, geo: tuple[Axis, ...], divisor: Any, shape: tuple[
     return gx
 
 
+def _sample_ranges(a: Any) -> list[tuple[int, int]]:
+    """Sample ranges of a batch for the threads of a split op (``backend/threads.py``):
+    one range unless each thread gets at least ``_SPLIT_SIZE`` values."""
+    return threads.ranges(a.shape[0], -(-_SPLIT_SIZE // max(1, a[0].size)))
+
+
+_SPLIT_SIZE = 1 << 18  # the least values per thread worth a second thread (a hand-off: ~50 µs)
+
+
 # ---------------------------------------------------------------- Functions
 class MaxPool(Function):
     """Max pooling over the last 1 or 2 axes: the max gate over each window."""
@@ -530,7 +539,22 @@ class MaxPool(Function):
             shape = np.array((n, *x.shape[2:], c, gh.out, gw.out), dtype=np.int64)
             args = (gh.k, gw.k, gh.s, gw.s, gh.p, gw.p, gh.d, gw.d)
             flat_x = x.transpose(0, 2, 3, 1).reshape(-1)  # channels-last memory, flat view
-            max_pool2d_cl(flat_x, out.reshape(-1), code.reshape(-1), shape, *args)
+            flat_out, flat_code = out.reshape(-1), code.reshape(-1)
+            per_in, per_out = x[0].size, out[0].size
+
+            def part(samples: tuple[int, int]) -> None:  # a thread's samples
+                a, b = samples
+                part_shape = shape.copy()
+                part_shape[0] = b - a
+                max_pool2d_cl(
+                    flat_x[a * per_in : b * per_in],
+                    flat_out[a * per_out : b * per_out],
+                    flat_code[a * per_out : b * per_out],
+                    part_shape,
+                    *args,
+                )
+
+            threads.parallel_map(part, _sample_ranges(x))
             out, code = out.transpose(0, 3, 1, 2), code.transpose(0, 3, 1, 2)
             if sink is not None:
                 sink.append(flat_indices(code, geo))
@@ -553,7 +577,22 @@ class MaxPool(Function):
             flat_g = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1)
             flat_code = code.transpose(0, 2, 3, 1).reshape(-1)
             tiles = all(a.tiles() and a.out * a.k == a.size for a in self.geo)
-            max_pool2d_backward_cl(flat_g, flat_code, gx.reshape(-1), shape, *args, tiles)
+            flat_gx, per_in, per_out = gx.reshape(-1), h * w * c, gh.out * gw.out * c
+
+            def part(samples: tuple[int, int]) -> None:  # a thread's samples
+                a, b = samples
+                part_shape = shape.copy()
+                part_shape[0] = b - a
+                max_pool2d_backward_cl(
+                    flat_g[a * per_out : b * per_out],
+                    flat_code[a * per_out : b * per_out],
+                    flat_gx[a * per_in : b * per_in],
+                    part_shape,
+                    *args,
+                    tiles,
+                )
+
+            threads.parallel_map(part, _sample_ranges(gx))
             return (gx.transpose(0, 3, 1, 2),)
         return (max_pool_backward(g, self.saved, self.geo, self.shape, self.channels_last),)
 
