@@ -2,9 +2,11 @@
 # Make .venv with gradschool installed in editable mode (and the `gradschool` command).
 #   bash scripts/setup.sh          runtime only (NumPy)
 #   bash scripts/setup.sh train    plus what the main job shows with (tqdm progress bars, matplotlib
-#                                  curves) and numba, which compiles gradschool's fused kernels
+#                                  curves), numba, which compiles gradschool's fused kernels, and
+#                                  threadpoolctl, which lets gradschool split ops over its own threads
 #   bash scripts/setup.sh test     plus the test and lint tools (pytest, hypothesis, torch 2.13.0 CPU,
-#                                  ruff) and numba (the tests run the kernels and their fallbacks)
+#                                  ruff), numba and threadpoolctl (the tests run the kernels, their
+#                                  fallbacks and the split ops)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
