@@ -16,6 +16,12 @@ comes with the ``fast`` extra), so the threads do not also fight over BLAS's own
 is restored as soon as the last split op ends. Without ``threadpoolctl`` every op runs on
 the calling thread alone. A split op called inside another one (or from one of the workers)
 runs serially, so nothing ever waits on itself.
+
+Layers whose work is one large GEMM (``nn.Linear``) leave it to BLAS's own threads, which it
+hands work to faster than a Python thread can be woken. After such a GEMM OpenBLAS's idle
+threads spin-wait for more, by default for about 0.1 s, holding the core that the next
+split op needs; ``gradschool/__init__.py`` shortens that spin (``OPENBLAS_THREAD_TIMEOUT``)
+when gradschool is imported before NumPy.
 """
 
 from __future__ import annotations
@@ -28,9 +34,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .device import get_array_module
-
-__all__ = ["get_num_threads", "matmul", "parallel_map", "ranges", "set_num_threads"]
+__all__ = ["get_num_threads", "parallel_map", "ranges", "set_num_threads"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -47,9 +51,10 @@ _holders = 0  # split ops running now
 
 class _Worker:
     """A thread that runs one group of a split op at a time. Handing it work is a lock
-    release and a lock acquire (about 20 µs for the round trip on the 2-core machine, a
-    third of a ``ThreadPoolExecutor``'s submit and result): splitting pays off on ops of a
-    few hundred microseconds."""
+    release and a lock acquire: a round trip of 15-60 µs on the 2-core VM (most of it the
+    kernel waking the sleeping thread on the other core), against 65 µs for a
+    ``ThreadPoolExecutor``'s submit and result. So splitting pays off on ops of a few
+    hundred microseconds or more."""
 
     def __init__(self) -> None:
         self._go = threading.Lock()
@@ -225,55 +230,3 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return results
     finally:
         _dispatch.release()
-
-
-_SPLIT_MACS = 1 << 21  # multiply-adds of a product worth splitting (about 40 µs on one core)
-
-
-def matmul(a: Any, b: Any, out: Any = None) -> Any:
-    """``np.matmul(a, b, out=out)`` for the GEMMs of gradschool's layers, on its threads.
-
-    A large product is split by rows of the output (by columns when it has few rows, by the
-    leading axis of a batch), each part a one-thread BLAS call on its own thread; a small
-    one runs here, also on one BLAS thread. So gradschool never wakes BLAS's own worker
-    threads: once woken, OpenBLAS's spin-wait for more work for a while, taking the core
-    that gradschool's next split op needs (measured: LeNet-5's step took 13.4 ms at two
-    threads, against 10 ms with that spin cut short). CuPy arrays, one thread and products
-    inside a split op go straight to ``matmul``."""
-    if (
-        a.__class__ is not np.ndarray
-        or b.__class__ is not np.ndarray
-        or get_num_threads() == 1
-        or getattr(_local, "inside", False)
-        or _blas_controller() is False
-    ):
-        return get_array_module(a).matmul(a, b, out=out)
-    if a.ndim < 2 or b.ndim < 2 or a.shape[-2] * a.shape[-1] * b.shape[-1] < _SPLIT_MACS:
-        return _inline(a, b, out)
-    if out is None:
-        lead = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-        out = np.empty((*lead, a.shape[-2], b.shape[-1]), dtype=np.result_type(a, b))
-    if a.ndim == 2 and b.ndim == 2:
-        m, n = out.shape
-        if m >= n or m >= 64 * get_num_threads():
-            parallel_map(
-                lambda r: np.matmul(a[r[0] : r[1]], b, out=out[r[0] : r[1]]), ranges(m, 16)
-            )
-        else:
-            parallel_map(
-                lambda r: np.matmul(a, b[:, r[0] : r[1]], out=out[:, r[0] : r[1]]), ranges(n, 16)
-            )
-        return out
-    if a.shape[:-2] == b.shape[:-2] == out.shape[:-2] and a.shape[0] > 1:
-        parallel_map(
-            lambda r: np.matmul(a[r[0] : r[1]], b[r[0] : r[1]], out=out[r[0] : r[1]]),
-            ranges(a.shape[0]),
-        )
-        return out
-    return _inline(a, b, out)
-
-
-def _inline(a: Any, b: Any, out: Any) -> Any:
-    """``np.matmul`` on this thread, with BLAS held at one thread."""
-    with _one_blas_thread():
-        return np.matmul(a, b, out=out)
