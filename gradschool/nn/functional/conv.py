@@ -19,7 +19,13 @@ kept). ``dcols = dy @ Wᵀ`` is followed by **col2im**, which adds each column b
 input positions it was read from (a loop over the ``KH*KW`` kernel offsets, each a strided
 add over every position at once). For stride 1 the input gradient is itself a convolution —
 of ``dy`` with the flipped, transposed filters — which is faster (an im2col copy and a GEMM)
-than ``dcols`` plus col2im.
+than ``dcols`` plus col2im; and then the weight gradient is a product of the same columns of
+``dy`` with x, so the backward builds one set of columns, not two
+(``_input_and_weight_grads``).
+
+The blocks are independent, so a split op (``backend/threads.py``) hands each thread its own:
+it builds their columns and runs their GEMMs (one-thread BLAS calls) in its own scratch
+buffers, and the weight gradient's per-block partial sums are added up in block order.
 
 A **transposed convolution** (``conv_transpose2d``, "fractionally strided", CS231n L11
 "Upsampling") is exactly the input gradient of a convolution, and its gradient is a
