@@ -190,18 +190,19 @@ def test_batch_norm_split_over_threads_matches_one_thread(two_threads, monkeypat
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.skipif(not jit.available(), reason="the max-pool kernels need numba")
+@pytest.mark.parametrize("channels", [8, 6])  # 8: the compiled path; 6: the NumPy path
 @pytest.mark.parametrize(
     "kwargs", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1}]
 )
-def test_max_pool_split_over_threads_matches_one_thread(two_threads, monkeypatch, kwargs):
+def test_max_pool_split_over_threads_matches_one_thread(two_threads, monkeypatch, kwargs, channels):
     """Each thread pools its own samples (forward and backward); small split sizes force
     the split here."""
     from gradschool.nn.functional import pooling
 
     rng = np.random.default_rng(2)
-    x = np.ascontiguousarray(rng.standard_normal((5, 9, 10, 8)).astype(np.float32))
-    x = x.transpose(0, 3, 1, 2)  # channels-last (N, C, H, W), 8 channels: the kernel's path
+    x = np.ascontiguousarray(rng.standard_normal((5, 9, 10, channels)).astype(np.float32))
+    x = x.transpose(0, 3, 1, 2)  # channels-last (N, C, H, W)
+    x[1, 2, 3, :4] = 7.0  # a tie: the first maximum wins
 
     def run():
         xt = gs.tensor(x, requires_grad=True)

@@ -377,9 +377,11 @@ def max_pool_backward(
     geo: tuple[Axis, ...],
     shape: tuple[int, ...],
     channels_last: bool = False,
+    out: Any = None,
 ) -> Any:
     """Route each window's gradient to its winner (an array of ``shape``, stored
-    channels-last if ``channels_last``)."""
+    channels-last if ``channels_last``). Non-overlapping windows write into ``out`` when it
+    is given (an array of ``shape``); the result is returned either way."""
     xp = get_array_module(g)
     overlapping = any(a.overlapping() for a in geo)
     if overlapping or len(geo) == 1:
@@ -411,7 +413,12 @@ def max_pool_backward(
         return gx
     # windows that do not overlap: each tap of the 2-D window is one strided assignment
     covered = all(a.tiles() and a.out * a.k == a.size for a in geo)  # each element once
-    gx = _alloc(xp, shape, g.dtype, not covered, channels_last)
+    if out is None:
+        gx = _alloc(xp, shape, g.dtype, not covered, channels_last)
+    else:
+        gx = out
+        if not covered:
+            gx[...] = 0
     bits = np.dtype(f"u{g.dtype.itemsize}")
     for code, outs, ins in _tap_views(geo):
         xp.bitwise_and(
@@ -519,7 +526,7 @@ class MaxPool(Function):
     op_name = "max_pool2d"
 
     def forward(self, x: Any, geo: tuple[Axis, ...] = (), sink: Any = None) -> Any:
-        self.geo, self.shape = geo, x.shape
+        self.geo, self.shape, self.split = geo, x.shape, None
         self.channels_last = x.ndim == 4 and x.transpose(0, 2, 3, 1).flags.c_contiguous
         # the compiled loop runs along the channels; under 8 of them (LeNet's 6) it loses
         # to NumPy's passes along whole rows
@@ -560,6 +567,19 @@ class MaxPool(Function):
                 sink.append(flat_indices(code, geo))
             self.saved = (code,)
             return out
+        samples = _sample_ranges(x) if self.channels_last and type(x) is np.ndarray else []
+        if len(samples) > 1:
+            # on several threads: each pools its own samples (NumPy's loops release the GIL)
+            parts = threads.parallel_map(lambda r: max_pool_arrays(x[r[0] : r[1]], geo), samples)
+            out = _alloc(np, (x.shape[0], *parts[0][0].shape[1:]), x.dtype, False, True)
+            for (a, b), (part, _) in zip(samples, parts, strict=True):
+                out[a:b] = part
+            self.split = samples
+            if sink is not None:
+                index = [window_offsets(w, geo, p) for p, w in parts]
+                sink.append(flat_indices(np.concatenate(index), geo))
+            self.saved = tuple(w for _, w in parts)
+            return out
         out, winners = max_pool_arrays(x, geo)
         if sink is not None:
             sink.append(flat_indices(window_offsets(winners, geo, out), geo))
@@ -594,6 +614,18 @@ class MaxPool(Function):
 
             threads.parallel_map(part, _sample_ranges(gx))
             return (gx.transpose(0, 3, 1, 2),)
+        if self.split:
+            gx = _alloc(np, self.shape, g.dtype, False, True)
+
+            def part(i: int) -> None:
+                (a, b), dst = self.split[i], gx[self.split[i][0] : self.split[i][1]]
+                shape = (b - a, *self.shape[1:])
+                res = max_pool_backward(g[a:b], self.saved[i], self.geo, shape, True, out=dst)
+                if res is not dst:
+                    dst[...] = res
+
+            threads.parallel_map(part, range(len(self.split)))
+            return (gx,)
         return (max_pool_backward(g, self.saved, self.geo, self.shape, self.channels_last),)
 
 
