@@ -446,3 +446,35 @@ def test_errors_name_the_op(call, exc, message):
     with pytest.raises(exc) as info:
         call()
     assert message in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize(
+    ("w_shape", "kwargs"),
+    [
+        ((16, 16, 3, 3), {"padding": 1}),  # dx and dW from dy's columns
+        ((8, 16, 3, 3), {"stride": 2, "padding": 1}),  # col2im
+        ((6, 16, 1, 1), {}),  # 1x1: the input is its own columns
+        ((6, 1, 5, 5), {"padding": 2}),  # few channels: k-major columns
+    ],
+)
+def test_an_empty_batch_gives_empty_outputs_and_zero_weight_gradients(w_shape, kwargs, n_threads):
+    from gradschool.backend import threads
+
+    before = threads.get_num_threads()
+    threads.set_num_threads(n_threads)
+    try:
+        for compiled in (True, False):
+            x = gs.zeros(0, w_shape[1], 8, 8, requires_grad=True)
+            w = gs.randn(*w_shape, requires_grad=True)
+            with contextlib.nullcontext() if compiled else jit.disabled():
+                y = F.conv2d(x, w, **kwargs)
+                y.sum().backward()
+            yt = torch.nn.functional.conv2d(
+                torch.zeros(0, w_shape[1], 8, 8), torch.zeros(w_shape), **kwargs
+            )
+            assert tuple(y.shape) == tuple(yt.shape)
+            assert x.grad.shape == x.shape
+            assert not w.grad.numpy().any()
+    finally:
+        threads.set_num_threads(before)

@@ -196,7 +196,7 @@ def _blocks(xp: Any, n: int, row_bytes: int) -> list[Pair]:
     ``_BLOCK_BYTES``, and the block count a multiple of the threads, so that each thread of
     a split op (``backend/threads.py``) gets an even share. One block on the GPU, where one
     big GEMM is best."""
-    if xp is not np:
+    if xp is not np or n == 0:
         return [(0, n)]
     count = -(-n // max(1, min(n, _BLOCK_BYTES // max(1, row_bytes))))
     t = threads.get_num_threads()
@@ -371,7 +371,7 @@ def _add_products(gw: Any, a: Any, b: Any) -> None:
     cannot tile."""
     xp = get_array_module(a)
     p = a.shape[2]
-    step = 4096 if gw.shape[1] * gw.shape[2] < 512 else p
+    step = 4096 if gw.shape[1] * gw.shape[2] < 512 else max(p, 1)
     for s in range(0, p, step):
         gw += xp.matmul(a[:, :, s : s + step], b[:, s : s + step])
 

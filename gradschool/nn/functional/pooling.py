@@ -37,6 +37,7 @@ Output sizes follow PyTorch: ``floor((L + 2p - d(k-1) - 1) / s) + 1``, or the ce
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -513,7 +514,7 @@ def avg_pool_backward(g: Any, geo: tuple[Axis, ...], divisor: Any, shape: tuple[
 def _sample_ranges(a: Any) -> list[tuple[int, int]]:
     """Sample ranges of a batch for the threads of a split op (``backend/threads.py``):
     one range unless each thread gets at least ``_SPLIT_SIZE`` values."""
-    return threads.ranges(a.shape[0], -(-_SPLIT_SIZE // max(1, a[0].size)))
+    return threads.ranges(a.shape[0], -(-_SPLIT_SIZE // max(1, math.prod(a.shape[1:]))))
 
 
 _SPLIT_SIZE = 1 << 18  # the least values per thread worth a second thread (a hand-off: ~50 µs)
