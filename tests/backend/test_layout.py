@@ -23,6 +23,7 @@ SHAPES = [(64, 16, 32, 32), (3, 3, 70, 50), (2, 40, 33, 31), (5, 1, 28, 28)]
 @pytest.mark.parametrize("n_threads", [1, 2])
 def test_copy_into_equals_numpy(shape, dtype, direction, n_threads, monkeypatch):
     monkeypatch.setattr(layout, "MIN_SIZE", 1)  # every shape here takes the kernel
+    monkeypatch.setattr(layout, "_SPLIT_SIZE", 1)  # and is split on two threads
     src = np.random.default_rng(0).standard_normal(shape).astype(dtype)
     if direction == "to_channels_last":
         dst = channels_last(np.empty(shape, dtype))
