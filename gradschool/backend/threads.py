@@ -147,8 +147,10 @@ def set_num_threads(n: int) -> None:
     """Use ``n`` threads within an op: gradschool's own split ops and NumPy's BLAS pool
     alike (``torch.set_num_threads``). ``n=1`` runs everything on the calling thread."""
     global _num_threads
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"set_num_threads: expected a positive int, got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"set_num_threads: expected an int, got {type(n).__name__} {n!r}")
+    if n < 1:
+        raise ValueError(f"set_num_threads: expected a positive number of threads, got {n}")
     blas = _blas_controller()
     with _lock:
         _num_threads = n
