@@ -68,7 +68,7 @@ def copy_into(dst: Any, src: Any) -> None:
         a, b = samples[0] * per, samples[1] * per
         batched_transpose(flat_src[a:b], flat_dst[a:b], samples[1] - samples[0], rows, cols)
 
-    threads.parallel_map(part, threads.ranges(n, -(-_SPLIT_SIZE // per)))
+    threads.parallel_map(part, threads.ranges(n, _SPLIT_SIZE, per))
 
 
 @kernel(parallel=True)

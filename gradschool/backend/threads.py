@@ -184,10 +184,11 @@ def _one_blas_thread() -> Iterator[None]:
                     lib.set_num_threads(count)
 
 
-def ranges(n: int, min_size: int = 1) -> list[tuple[int, int]]:
-    """``[0, n)`` cut into contiguous ``(start, stop)`` ranges, one per thread, each at
-    least ``min_size`` long (so fewer ranges, down to one, when ``n`` is short)."""
-    t = max(1, min(get_num_threads(), n // max(1, min_size)))
+def ranges(n: int, min_values: int = 1, item_size: int = 1) -> list[tuple[int, int]]:
+    """``[0, n)`` cut into contiguous ``(start, stop)`` ranges, one per thread, each of at
+    least ``min_values`` values when an item holds ``item_size`` of them (so fewer ranges,
+    down to one, when there is little work: a hand-off to a thread costs ~50 µs)."""
+    t = max(1, min(get_num_threads(), n, n * item_size // max(1, min_values)))
     return [(n * i // t, n * (i + 1) // t) for i in range(t)]
 
 

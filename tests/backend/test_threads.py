@@ -57,7 +57,10 @@ def test_set_num_threads_sets_blas_too(two_threads):
 
 def test_ranges_cover_in_order(two_threads):
     assert threads.ranges(10) == [(0, 5), (5, 10)]
-    assert threads.ranges(10, min_size=6) == [(0, 10)]  # too short to split
+    assert threads.ranges(10, min_values=6) == [(0, 10)]  # too short to split
+    assert threads.ranges(10, min_values=60, item_size=6) == [(0, 10)]
+    assert threads.ranges(10, min_values=30, item_size=6) == [(0, 5), (5, 10)]
+    assert threads.ranges(1, min_values=1, item_size=100) == [(0, 1)]  # never more than n
     assert threads.ranges(0) == [(0, 0)]
 
 

@@ -103,7 +103,7 @@ def _chunks(x: Any) -> list[Pair]:
     """Row (``cl``) or sample (``rows``) ranges of a kernel view, one per thread of a split
     op (``backend/threads.py``); one range when the view is too small to be worth it."""
     n = x.shape[0]
-    return threads.ranges(n, -(-_SPLIT_SIZE * n // max(1, x.size)))
+    return threads.ranges(n, _SPLIT_SIZE, x.size // max(1, n))
 
 
 def stats(kind: str, x: Any) -> tuple[Any, Any]:

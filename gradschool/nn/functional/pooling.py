@@ -514,10 +514,26 @@ def avg_pool_backward(g: Any, geo: tuple[Axis, ...], divisor: Any, shape: tuple[
 def _sample_ranges(a: Any) -> list[tuple[int, int]]:
     """Sample ranges of a batch for the threads of a split op (``backend/threads.py``):
     one range unless each thread gets at least ``_SPLIT_SIZE`` values."""
-    return threads.ranges(a.shape[0], -(-_SPLIT_SIZE // max(1, math.prod(a.shape[1:]))))
+    return threads.ranges(a.shape[0], _SPLIT_SIZE, math.prod(a.shape[1:]))
 
 
 _SPLIT_SIZE = 1 << 18  # the least values per thread worth a second thread (a hand-off: ~50 µs)
+
+
+def _by_samples(
+    kernel: Any, samples: list[tuple[int, int]], flat: Any, shape: Any, *args: Any
+) -> None:
+    """Run a channels-last pooling kernel on each range of ``samples``, one per thread:
+    ``flat`` holds ``(flat array, values per sample)`` pairs, each sliced to the range, and
+    ``shape`` (its first entry the sample count) is passed with that entry set to the
+    range's length."""
+
+    def part(r: tuple[int, int]) -> None:
+        part_shape = shape.copy()
+        part_shape[0] = r[1] - r[0]
+        kernel(*(a[r[0] * k : r[1] * k] for a, k in flat), part_shape, *args)
+
+    threads.parallel_map(part, samples)
 
 
 # ---------------------------------------------------------------- Functions
@@ -547,22 +563,9 @@ class MaxPool(Function):
             shape = np.array((n, *x.shape[2:], c, gh.out, gw.out), dtype=np.int64)
             args = (gh.k, gw.k, gh.s, gw.s, gh.p, gw.p, gh.d, gw.d)
             flat_x = x.transpose(0, 2, 3, 1).reshape(-1)  # channels-last memory, flat view
-            flat_out, flat_code = out.reshape(-1), code.reshape(-1)
             per_in, per_out = x[0].size, out[0].size
-
-            def part(samples: tuple[int, int]) -> None:  # a thread's samples
-                a, b = samples
-                part_shape = shape.copy()
-                part_shape[0] = b - a
-                max_pool2d_cl(
-                    flat_x[a * per_in : b * per_in],
-                    flat_out[a * per_out : b * per_out],
-                    flat_code[a * per_out : b * per_out],
-                    part_shape,
-                    *args,
-                )
-
-            threads.parallel_map(part, _sample_ranges(x))
+            flat = ((flat_x, per_in), (out.reshape(-1), per_out), (code.reshape(-1), per_out))
+            _by_samples(max_pool2d_cl, _sample_ranges(x), flat, shape, *args)
             out, code = out.transpose(0, 3, 1, 2), code.transpose(0, 3, 1, 2)
             if sink is not None:
                 sink.append(flat_indices(code, geo))
@@ -598,22 +601,9 @@ class MaxPool(Function):
             flat_g = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1)
             flat_code = code.transpose(0, 2, 3, 1).reshape(-1)
             tiles = all(a.tiles() and a.out * a.k == a.size for a in self.geo)
-            flat_gx, per_in, per_out = gx.reshape(-1), h * w * c, gh.out * gw.out * c
-
-            def part(samples: tuple[int, int]) -> None:  # a thread's samples
-                a, b = samples
-                part_shape = shape.copy()
-                part_shape[0] = b - a
-                max_pool2d_backward_cl(
-                    flat_g[a * per_out : b * per_out],
-                    flat_code[a * per_out : b * per_out],
-                    flat_gx[a * per_in : b * per_in],
-                    part_shape,
-                    *args,
-                    tiles,
-                )
-
-            threads.parallel_map(part, _sample_ranges(gx))
+            per_in, per_out = h * w * c, gh.out * gw.out * c
+            flat = ((flat_g, per_out), (flat_code, per_out), (gx.reshape(-1), per_in))
+            _by_samples(max_pool2d_backward_cl, _sample_ranges(gx), flat, shape, *args, tiles)
             return (gx.transpose(0, 3, 1, 2),)
         if self.split:
             gx = _alloc(np, self.shape, g.dtype, False, True)
