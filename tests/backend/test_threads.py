@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -104,6 +105,54 @@ def test_errors_reach_the_caller_after_every_worker_is_done(two_threads):
     assert sorted(finished) == [0, 1, 2]
     assert threads.parallel_map(lambda i: i, [1, 2]) == [1, 2], "the workers still run"
     assert blas_threads() == 2
+
+
+def test_spin_until_sees_a_flag_set_by_another_thread():
+    spin = pytest.importorskip("gradschool.backend._spin").spin_until
+    flags = np.zeros(2, dtype=np.int64)
+    assert spin(flags, 0, 0, 0)
+    assert not spin(flags, 1, 5, 100), "gives up after its looks"
+    timer = threading.Timer(0.01, flags.__setitem__, (1, 5))
+    timer.start()
+    assert spin(flags, 1, 5, 10**9), "the write made while it spins is seen"
+    timer.join()
+
+
+@pytest.mark.parametrize(
+    ("idle_looks", "wait_looks", "spinner"),
+    [
+        (0, 0, None),  # the spin gives up at once: both sides sleep and are woken
+        (10**5, 10**5, None),  # both sides find the other by spinning
+        (10**5, 10**5, False),  # no compiled spin (no numba): the locks alone
+    ],
+)
+def test_hand_offs_by_spinning_or_sleeping(
+    two_threads, monkeypatch, idle_looks, wait_looks, spinner
+):
+    monkeypatch.setattr(threads, "_IDLE_LOOKS", idle_looks)
+    monkeypatch.setattr(threads, "_WAIT_LOOKS", wait_looks)
+    if spinner is False:
+        monkeypatch.setattr(threads, "_spinner", False)
+    seen = []
+
+    def ops():
+        threads.parallel_map(lambda i: i, [0, 1])  # the worker now runs with these settings
+        for pause in (0.0, 0.02):
+
+            def work(i, pause=pause):
+                if i == 1:
+                    time.sleep(pause)  # the caller waits on an unfinished worker
+                return threading.get_ident()
+
+            for _ in range(20):
+                seen.append(len(set(threads.parallel_map(work, [0, 1]))))
+                time.sleep(pause)  # the worker runs out of looks between ops
+
+    caller = threading.Thread(target=ops, daemon=True)  # a lost wake-up hangs it, not pytest
+    caller.start()
+    caller.join(timeout=10)
+    assert not caller.is_alive(), "a hand-off was never answered"
+    assert seen == [2] * 40, "every op ran on both threads"
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
