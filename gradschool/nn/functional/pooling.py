@@ -517,7 +517,7 @@ def _sample_ranges(a: Any) -> list[tuple[int, int]]:
     return threads.ranges(a.shape[0], _SPLIT_SIZE, math.prod(a.shape[1:]))
 
 
-_SPLIT_SIZE = 1 << 18  # the least values per thread worth a second thread (a hand-off: ~50 µs)
+_SPLIT_SIZE = 1 << 18  # the least values per thread worth a second thread (memory-bound)
 
 
 def _by_samples(
