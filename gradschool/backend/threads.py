@@ -90,9 +90,9 @@ class _Worker:
         while True:
             seq += 1
             if not _spin(self._flags, 0, seq, _IDLE_LOOKS):
-                with self._state:
-                    self._worker_sleeps = self._flags[0] != seq
-                if self._worker_sleeps:
+                with self._state:  # read into a local: start() may clear the mark at once
+                    sleep = self._worker_sleeps = bool(self._flags[0] != seq)
+                if sleep:
                     self._wake_worker.acquire()
             assert self._task is not None
             fn, group = self._task
@@ -119,8 +119,8 @@ class _Worker:
     def wait(self) -> tuple[list[Any], BaseException | None]:
         if not _spin(self._flags, 1, self._seq, _WAIT_LOOKS):
             with self._state:
-                self._caller_sleeps = self._flags[1] != self._seq
-            if self._caller_sleeps:
+                sleep = self._caller_sleeps = bool(self._flags[1] != self._seq)
+            if sleep:
                 self._wake_caller.acquire()
         return self._result, self._error
 
