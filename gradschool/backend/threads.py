@@ -58,28 +58,50 @@ _blas_saved: list[int] = []  # their thread counts while a split op holds them a
 _holders = 0  # split ops running now
 
 
+class _Signal:
+    """A count that one thread raises and another waits to reach: the waiter spin-waits
+    first (``_spin``), then sleeps on a lock that the raiser releases if, and only if, it
+    finds the waiter's "sleeping" mark set (both under one lock, so no wake is lost)."""
+
+    def __init__(self) -> None:
+        self._count = np.zeros(1, dtype=np.int64)
+        self._state = threading.Lock()
+        self._sleeping = False
+        self._wake = threading.Lock()  # held: released once to wake the sleeper
+        self._wake.acquire()
+
+    def raise_to(self, value: int) -> None:
+        with self._state:
+            self._count[0] = value
+            wake, self._sleeping = self._sleeping, False
+        if wake:
+            self._wake.release()
+
+    def wait_for(self, value: int, looks: int) -> None:
+        if _spin(self._count, 0, value, looks):
+            return
+        with self._state:  # into a local: raise_to may clear the mark once the lock is free
+            sleep = self._sleeping = bool(self._count[0] != value)
+        if sleep:
+            self._wake.acquire()
+
+
 class _Worker:
     """A thread that runs one group of a split op at a time.
 
-    The caller hands it work by bumping ``flags[0]`` to the op's sequence number; the worker
-    reports it done by copying that number to ``flags[1]``. Between ops it watches
-    ``flags[0]`` for about a millisecond (``_spin.spin_until``: compiled, without the GIL,
-    yielding its core to anyone who needs it), so in a training step, where split ops come
-    every few hundred microseconds, it is already awake: a hand-off and return take ~4 µs.
-    Only after a quiet spell does it sleep on a lock, and a hand-off then costs a wake-up
-    through the kernel (15-60 µs on the 2-core VM, most of it waking the halted core). The
-    caller waits for the result the same way. Without numba (or with ``GRADSCHOOL_JIT=0``)
-    both sides always sleep."""
+    The caller hands it work by raising ``_go`` to the op's sequence number; the worker
+    reports it done by raising ``_done`` to the same number. Between ops it watches ``_go``
+    for about a millisecond (``_spin.spin_until``: compiled, without the GIL, yielding its
+    core to anyone who needs it), so in a training step, where split ops come every few
+    hundred microseconds, it is already awake: a hand-off and return take ~4 µs. Only after
+    a quiet spell does it sleep on a lock, and a hand-off then costs a wake-up through the
+    kernel (15-60 µs on the 2-core VM, most of it waking the halted core). The caller waits
+    for the result the same way. Without numba (or with ``GRADSCHOOL_JIT=0``) both sides
+    always sleep."""
 
     def __init__(self) -> None:
-        self._flags = np.zeros(2, dtype=np.int64)  # [work handed out, work done]
+        self._go, self._done = _Signal(), _Signal()
         self._seq = 0
-        self._state = threading.Lock()  # guards the two "sleeping" marks against lost wakes
-        self._worker_sleeps = self._caller_sleeps = False
-        self._wake_worker = threading.Lock()  # held: released once to wake a sleeper
-        self._wake_worker.acquire()
-        self._wake_caller = threading.Lock()
-        self._wake_caller.acquire()
         self._task: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
         self._result: list[Any] = []
         self._error: BaseException | None = None
@@ -89,11 +111,7 @@ class _Worker:
         seq = 0
         while True:
             seq += 1
-            if not _spin(self._flags, 0, seq, _IDLE_LOOKS):
-                with self._state:  # read into a local: start() may clear the mark at once
-                    sleep = self._worker_sleeps = bool(self._flags[0] != seq)
-                if sleep:
-                    self._wake_worker.acquire()
+            self._go.wait_for(seq, _IDLE_LOOKS)
             assert self._task is not None
             fn, group = self._task
             try:
@@ -101,27 +119,15 @@ class _Worker:
             except BaseException as exc:  # handed to the caller, re-raised there
                 self._result, self._error = [], exc
             self._task = None
-            with self._state:
-                self._flags[1] = seq
-                wake, self._caller_sleeps = self._caller_sleeps, False
-            if wake:
-                self._wake_caller.release()
+            self._done.raise_to(seq)
 
     def start(self, fn: Callable[[Any], Any], group: Sequence[Any]) -> None:
         self._task = (fn, group)
         self._seq += 1
-        with self._state:
-            self._flags[0] = self._seq
-            wake, self._worker_sleeps = self._worker_sleeps, False
-        if wake:
-            self._wake_worker.release()
+        self._go.raise_to(self._seq)
 
     def wait(self) -> tuple[list[Any], BaseException | None]:
-        if not _spin(self._flags, 1, self._seq, _WAIT_LOOKS):
-            with self._state:
-                sleep = self._caller_sleeps = bool(self._flags[1] != self._seq)
-            if sleep:
-                self._wake_caller.acquire()
+        self._done.wait_for(self._seq, _WAIT_LOOKS)
         return self._result, self._error
 
 
