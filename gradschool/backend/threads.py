@@ -24,16 +24,32 @@ for them, spin-wait first (``_spin.py``: compiled, GIL released, yielding the co
 looks), as OpenMP's and OpenBLAS's threads do: a hand-off is then ~4 µs, and LeNet-5's
 training step at two threads went from 10.1 to 8.6 ms.
 
-Layers whose work is one large GEMM (``nn.Linear``) leave it to BLAS's own threads, which
-split one GEMM better than two one-thread calls on halves of it. After such a GEMM OpenBLAS's idle
-threads spin-wait for more, by default for about 0.1 s, holding the core that the next
-split op needs; ``gradschool/__init__.py`` shortens that spin (``OPENBLAS_THREAD_TIMEOUT``)
-when gradschool is imported before NumPy.
+Layers whose work is one large GEMM (``nn.Linear``) leave it to BLAS, which splits one GEMM
+better than two one-thread calls on halves of it. But OpenBLAS keeps a pool of threads of
+its own, so a two-core machine had three busy threads, and the scheduler sometimes queued
+OpenBLAS's thread behind the caller while a worker held the other core: after a pause the
+linear layers' GEMMs took 5-10 ms instead of 0.25. So once the workers exist, OpenBLAS is
+given a callback (``openblas_set_threads_callback_function``, OpenBLAS 0.3.27 and later)
+that runs its jobs on them: job 0 on the calling thread, the others in the workers' mailboxes
+(``_mailbox.py``), which also carry the split ops' hand-offs. One pool runs everything, as
+PyTorch's one OpenMP pool does. Where OpenBLAS has no callback, its threads still run its
+GEMMs, and ``gradschool/__init__.py`` shortens their spin after each one
+(``OPENBLAS_THREAD_TIMEOUT``, when gradschool is imported before NumPy) so that they give
+the core back soon.
+
+Even two threads could share one core: a worker woken from its sleep was often placed on
+the caller's core, and the two then took turns there for tens of milliseconds while the
+other core idled (``perf sched timehist``). A worker that finds itself on the core of the
+thread that handed it work moves itself off (``_mailbox._leave_cpu``): it narrows its
+affinity to the other cores, which migrates it at once, and widens it again.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import platform
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -87,20 +103,28 @@ class _Signal:
 
 
 class _Worker:
-    """A thread that runs one group of a split op at a time.
+    """A thread that runs one group of a split op at a time, and OpenBLAS's jobs.
 
-    The caller hands it work by raising ``_go`` to the op's sequence number; the worker
-    reports it done by raising ``_done`` to the same number. Between ops it watches ``_go``
-    for about a millisecond (``_spin.spin_until``: compiled, without the GIL, yielding its
-    core to anyone who needs it), so in a training step, where split ops come every few
-    hundred microseconds, it is already awake: a hand-off and return take ~4 µs. Only after
-    a quiet spell does it sleep on a lock, and a hand-off then costs a wake-up through the
-    kernel (15-60 µs on the 2-core VM, most of it waking the halted core). The caller waits
-    for the result the same way. Without numba (or with ``GRADSCHOOL_JIT=0``) both sides
-    always sleep."""
+    The caller hands it work by raising its ``GO`` word to the op's sequence number; the
+    worker reports it done by raising ``_done`` to the same number. Between ops it waits in
+    its mailbox (``_mailbox.py``: compiled, without the GIL), where it also runs the BLAS
+    jobs that OpenBLAS hands to gradschool's threads (``_install_blas_callback``), and
+    spin-waits for about a millisecond, yielding its core to anyone who needs it, before it
+    sleeps on a futex. In a training step, where split ops come every few hundred
+    microseconds, it is already awake: a hand-off and return take ~4 µs; after a quiet
+    spell a hand-off costs a wake-up through the kernel (15-60 µs on the 2-core VM). The
+    caller waits for the result the same way (``_Signal``). Without the mailbox (no numba,
+    ``GRADSCHOOL_JIT=0``, not Linux) the worker waits on a ``_Signal`` too: spinning where
+    the compiled spin exists, else sleeping on a lock at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, box: Any) -> None:
+        global _next_row
         self._go, self._done = _Signal(), _Signal()
+        self._box = None  # (module, its state row, its futex word) with a mailbox
+        if box is not False and box is not None and _next_row < len(_states):
+            self._box = (box, _states[_next_row], _wakes[_next_row])
+            self._row = _next_row
+            _next_row += 1
         self._seq = 0
         self._task: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
         self._result: list[Any] = []
@@ -109,9 +133,15 @@ class _Worker:
 
     def _loop(self) -> None:
         seq = 0
+        allowed = _affinity_mask()
+        scratch = np.zeros_like(allowed)
         while True:
             seq += 1
-            self._go.wait_for(seq, _IDLE_LOOKS)
+            if self._box is None:
+                self._go.wait_for(seq, _IDLE_LOOKS)
+            else:
+                box, state, wake = self._box
+                box.wait_for_work(state, wake, seq, _IDLE_LOOKS, _SYS_FUTEX, allowed, scratch)
             assert self._task is not None
             fn, group = self._task
             try:
@@ -124,19 +154,135 @@ class _Worker:
     def start(self, fn: Callable[[Any], Any], group: Sequence[Any]) -> None:
         self._task = (fn, group)
         self._seq += 1
-        self._go.raise_to(self._seq)
+        if self._box is None:
+            self._go.raise_to(self._seq)
+        else:
+            box, state, wake = self._box
+            box.post(state, wake, box.GO, self._seq, _SYS_FUTEX)
 
     def wait(self) -> tuple[list[Any], BaseException | None]:
         self._done.wait_for(self._seq, _WAIT_LOOKS)
         return self._result, self._error
 
 
-# How long a thread spin-waits before it sleeps, in looks of ~0.5 µs: a worker between ops
-# about 1 ms (the gap between a training step's split ops is far shorter), the caller waiting
-# for a worker's group about 10 ms (it has nothing else to do).
+def _new_worker() -> _Worker:
+    return _Worker(_mailbox())
+
+
+# How long a thread spin-waits before it sleeps, in looks (each a sched_yield, 0.2-2 µs): a
+# worker between ops up to about a millisecond (the gap between a training step's split ops
+# is far shorter), the caller waiting for a worker's group up to about 10 ms (it has nothing
+# else to do).
 _IDLE_LOOKS = 2_000
 _WAIT_LOOKS = 20_000
 _spinner: Any = None  # _spin.spin_until once loaded; False where it cannot be
+_box_module: Any = None  # _mailbox once loaded; False where it cannot be
+_SYS_FUTEX = {"x86_64": 202, "aarch64": 98}.get(platform.machine(), 0)  # Linux's futex call
+# the workers' mailboxes (_mailbox.py): one row each, never moved, so compiled code may keep
+# their addresses; a row is not reused (a forked child starts over)
+_states = np.zeros((256, 16), dtype=np.int64)
+_wakes = np.zeros((256, 1), dtype=np.int64)  # their futex words
+_next_row = 0
+_claim = np.zeros(1, dtype=np.int64)  # 1 while a BLAS call has the workers
+_callback: Any = None  # the ctypes callback installed into OpenBLAS, kept alive here
+_callback_box: Any = None  # the mailbox module the callback runs jobs with
+_installed: list[Any] = []  # the libraries' setters it was installed with
+
+
+def _affinity_mask() -> np.ndarray:
+    """The CPUs this thread may run on, as a bit mask (uint64 words) for ``_mailbox``."""
+    mask = np.zeros(16, dtype=np.uint64)
+    for cpu in os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else ():
+        if cpu < 64 * len(mask):
+            mask[cpu // 64] |= np.uint64(1) << np.uint64(cpu % 64)
+    return mask
+
+
+def _mailbox() -> Any:
+    """The compiled mailbox module (``_mailbox.py``), or ``False``: it needs the compiled
+    spin (numba), Linux's futex and a little-endian machine."""
+    global _box_module
+    if _box_module is None:
+        _box_module = False
+        if _SYS_FUTEX and sys.byteorder == "little" and _spin(np.zeros(1, np.int64), 0, 0, 1):
+            try:
+                from . import _mailbox as box
+
+                state, wake = np.zeros(16, np.int64), np.zeros(1, np.int64)
+                box.post(state, wake, box.GO, 1, _SYS_FUTEX)  # compiles (or loads) them
+                state[box.CALLER_CPU] = -1
+                allowed = _affinity_mask()
+                box.wait_for_work(state, wake, 1, 1, _SYS_FUTEX, allowed, allowed.copy())
+                _box_module = box
+            except Exception:  # noqa: BLE001 - any failure just means: no mailbox
+                _box_module = False
+    return _box_module
+
+
+def _blas_jobs(sync: int, fn: int, count: int, size: int, data: int | None, arg: int) -> None:
+    """OpenBLAS's thread callback: run its ``count`` jobs at once, job 0 on this thread and
+    the others on workers (created here if there are too few). ``sync`` is ignored: every
+    call returns when its jobs are done."""
+    box, data = _callback_box, data or 0
+    if count <= 1:
+        box.run_job(fn, 0, data, arg)
+        return
+    helpers = [w for w in _workers if w._box is not None][: count - 1]
+    if len(helpers) < count - 1:
+        with _lock:
+            while len(helpers) < count - 1:
+                worker = _Worker(box)
+                if worker._box is None:
+                    raise RuntimeError("gradschool: no mailbox left for a BLAS worker")
+                _workers.append(worker)
+                helpers.append(worker)
+    rows = np.array([w._row for w in helpers], dtype=np.int64)
+    box.run_jobs(_states, _wakes, rows, _claim, fn, count, size, data, arg, _SYS_FUTEX)
+
+
+def _install_blas_callback() -> None:
+    """Hand NumPy's OpenBLAS jobs to the workers, one pool of threads for both, where
+    OpenBLAS can (0.3.27 and later: ``openblas_set_threads_callback_function``) and the
+    mailbox exists. Done once, when the first worker starts."""
+    global _callback, _callback_box
+    box = _mailbox()
+    if _callback is not None or box is False or _blas_controller() is False:
+        return
+    import ctypes
+
+    kind = ctypes.CFUNCTYPE(
+        None,
+        ctypes.c_int,
+        ctypes.c_void_p,
+        ctypes.c_int,
+        ctypes.c_size_t,
+        ctypes.c_void_p,
+        ctypes.c_int,
+    )
+    _callback, _callback_box = kind(_blas_jobs), box
+    for lib in _blas.lib_controllers:
+        if getattr(lib, "internal_api", "") != "openblas":
+            continue
+        handle = ctypes.CDLL(lib.filepath)
+        for prefix in ("scipy_openblas", "openblas"):
+            for suffix in ("64_", ""):
+                setter = getattr(handle, f"{prefix}_set_threads_callback_function{suffix}", None)
+                if setter is not None:
+                    setter.argtypes = [ctypes.c_void_p]
+                    setter(ctypes.cast(_callback, ctypes.c_void_p))
+                    _installed.append(setter)
+                    break
+            else:
+                continue
+            break
+
+
+def _uninstall_blas_callback() -> None:
+    """OpenBLAS back on its own threads (at exit, and in a forked child, whose workers are
+    gone)."""
+    for setter in _installed:
+        setter(None)
+    _installed.clear()
 
 
 def _spin(flags: np.ndarray, index: int, value: int, looks: int) -> bool:
@@ -161,13 +307,16 @@ def _spin(flags: np.ndarray, index: int, value: int, looks: int) -> bool:
 
 def _after_fork_in_child() -> None:
     """A forked child (a DataLoader worker) has none of the parent's threads: start afresh."""
-    global _lock, _dispatch, _holders
+    global _lock, _dispatch, _holders, _next_row
     _workers.clear()
     _lock, _dispatch, _holders = threading.Lock(), threading.Lock(), 0
+    _uninstall_blas_callback()
+    _states[:], _wakes[:], _claim[:], _next_row = 0, 0, 0, 0
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_uninstall_blas_callback)
 
 
 def _blas_controller() -> Any:
@@ -287,8 +436,11 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
     if not _dispatch.acquire(blocking=False):
         return [fn(item) for item in items]
     try:
-        while len(_workers) < n - 1:
-            _workers.append(_Worker())
+        if len(_workers) < n - 1:
+            with _lock:
+                while len(_workers) < n - 1:
+                    _workers.append(_new_worker())
+            _install_blas_callback()
         bounds = [len(items) * i // n for i in range(n + 1)]
         groups = [items[bounds[i] : bounds[i + 1]] for i in range(n)]
         with _one_blas_thread():

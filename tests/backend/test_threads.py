@@ -119,24 +119,28 @@ def test_spin_until_sees_a_flag_set_by_another_thread():
 
 
 @pytest.mark.parametrize(
-    ("idle_looks", "wait_looks", "spinner"),
+    ("idle_looks", "wait_looks", "mailbox", "spinner"),
     [
-        (0, 0, None),  # the spin gives up at once: both sides sleep and are woken
-        (10**5, 10**5, None),  # both sides find the other by spinning
-        (10**5, 10**5, False),  # no compiled spin (no numba): the locks alone
+        (0, 0, None, None),  # the spin gives up at once: both sides sleep (futex) and are woken
+        (10**5, 10**5, None, None),  # both sides find the other by spinning
+        (0, 0, False, None),  # no mailbox (not Linux): the worker sleeps on a lock at once
+        (10**5, 10**5, False, None),  # no mailbox: the worker spins on its _Signal
+        (10**5, 10**5, False, False),  # no compiled spin (no numba): the locks alone
     ],
 )
 def test_hand_offs_by_spinning_or_sleeping(
-    two_threads, monkeypatch, idle_looks, wait_looks, spinner
+    two_threads, monkeypatch, idle_looks, wait_looks, mailbox, spinner
 ):
     monkeypatch.setattr(threads, "_IDLE_LOOKS", idle_looks)
     monkeypatch.setattr(threads, "_WAIT_LOOKS", wait_looks)
     if spinner is False:
         monkeypatch.setattr(threads, "_spinner", False)
+    if mailbox is False:
+        monkeypatch.setattr(threads, "_box_module", False)
+    monkeypatch.setattr(threads, "_workers", [])  # a fresh worker, made with these settings
     seen = []
 
     def ops():
-        threads.parallel_map(lambda i: i, [0, 1])  # the worker now runs with these settings
         for pause in (0.0, 0.02):
 
             def work(i, pause=pause):
@@ -153,6 +157,95 @@ def test_hand_offs_by_spinning_or_sleeping(
     caller.join(timeout=10)
     assert not caller.is_alive(), "a hand-off was never answered"
     assert seen == [2] * 40, "every op ran on both threads"
+    box = threads._workers[0]._box
+    assert (box is None) == (mailbox is False or threads._mailbox() is False)
+
+
+def blas_callback_or_skip():
+    """The mailbox module once OpenBLAS hands its jobs to the workers; skip where it cannot
+    (no numba, not Linux, an OpenBLAS without the thread callback)."""
+    threads.parallel_map(lambda i: i, [0, 1])  # starts the worker, installs the callback
+    if not threads._installed:
+        pytest.skip("OpenBLAS's jobs stay on its own threads here")
+    return threads._callback_box
+
+
+def jobs_run(box):
+    """BLAS jobs the workers with a mailbox have run so far."""
+    return sum(int(w._box[1][box.JOB_DONE]) for w in threads._workers if w._box is not None)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blas_jobs_run_on_the_workers_and_give_blas_results(two_threads, dtype):
+    box = blas_callback_or_skip()
+    rng = np.random.default_rng(0)
+    pairs = [((300, 400), (400, 500)), ((128, 784), (784, 512)), ((1, 999), (999, 300))]
+    operands = [
+        (rng.standard_normal(a).astype(dtype), rng.standard_normal(b).astype(dtype))
+        for a, b in pairs
+    ]
+    before = jobs_run(box)
+    products = []
+    caller = threading.Thread(  # a job that never runs hangs this thread, not pytest
+        target=lambda: products.extend(
+            [a @ b for a, b in operands] + [operands[0][1].T @ operands[0][0].T]
+        ),
+        daemon=True,
+    )
+    caller.start()
+    caller.join(timeout=30)
+    assert not caller.is_alive(), "a BLAS call never returned"
+    assert jobs_run(box) > before, "the multi-threaded products ran jobs on the worker"
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):  # OpenBLAS alone, no jobs
+        expected = [a @ b for a, b in operands] + [operands[0][1].T @ operands[0][0].T]
+    tol = 1e-4 if dtype == np.float32 else 1e-11  # the blocking may differ: rounding only
+    for got, want in zip(products, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+def test_blas_calls_from_two_threads_at_once(two_threads):
+    blas_callback_or_skip()
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((400, 300)).astype(np.float32)
+    b = rng.standard_normal((300, 200)).astype(np.float32)
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        want = a @ b
+    bad = []
+
+    def products():
+        for _ in range(50):
+            if not np.allclose(a @ b, want, rtol=1e-5, atol=1e-5):
+                bad.append(1)
+
+    callers = [threading.Thread(target=products, daemon=True) for _ in range(3)]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in callers), "a BLAS call never returned"
+    assert not bad
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="needs CPU affinity")
+def test_a_worker_leaves_the_callers_cpu():
+    box = pytest.importorskip("gradschool.backend._mailbox")
+    allowed = threads._affinity_mask()
+    if len(os.sched_getaffinity(0)) < 2 or threads._mailbox() is False:
+        pytest.skip("needs two CPUs and the mailbox")
+    seen = []
+
+    def hop():
+        mine = os.sched_getaffinity(0)
+        cpu = box.current_cpu()
+        box._leave_cpu(cpu, allowed, allowed.copy())
+        seen.append((cpu, box.current_cpu(), os.sched_getaffinity(0) == mine))
+
+    t = threading.Thread(target=hop)
+    t.start()
+    t.join()
+    (before, after, restored) = seen[0]
+    assert before != after, "it moved off the CPU it was on"
+    assert restored, "and may run anywhere again"
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
@@ -163,6 +256,8 @@ def test_a_forked_child_gets_fresh_workers(two_threads):
     if pid == 0:  # the child: its copy of the worker list names a thread it does not have
         try:
             ok = threads.parallel_map(lambda i: i + 1, [0, 1]) == [1, 2]
+            a = np.arange(300 * 300, dtype=np.float64).reshape(300, 300) % 7
+            ok = ok and np.array_equal(a @ a, np.einsum("ij,jk->ik", a, a))  # BLAS works
             os.write(write, b"1" if ok else b"0")
         finally:
             os._exit(0)
