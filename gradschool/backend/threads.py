@@ -220,24 +220,53 @@ def _mailbox() -> Any:
 
 
 def _blas_jobs(sync: int, fn: int, count: int, size: int, data: int | None, arg: int) -> None:
-    """OpenBLAS's thread callback: run its ``count`` jobs at once, job 0 on this thread and
-    the others on workers (created here if there are too few). ``sync`` is ignored: every
-    call returns when its jobs are done."""
+    """OpenBLAS's thread callback: run its ``count`` jobs ``fn(i, data + i*size, arg)`` at
+    once, job 0 on this thread and the others on workers (made here if there are too few).
+    ``sync`` is ignored: every call returns when its jobs are done.
+
+    The jobs wait for each other, so none may be left unrun: where the workers cannot take
+    them (called from inside a split op, which holds BLAS at one thread and so should never
+    get here; no mailbox left; any error before they were posted) they run on threads
+    started for this call, and an error is raised after that (ctypes prints it)."""
     box, data = _callback_box, data or 0
     if count <= 1:
         box.run_job(fn, 0, data, arg)
         return
-    helpers = [w for w in _workers if w._box is not None][: count - 1]
-    if len(helpers) < count - 1:
+    try:
+        helpers = None if getattr(_local, "inside", False) else _blas_helpers(count - 1)
+        if helpers is not None:
+            rows = np.array([w._row for w in helpers], dtype=np.int64)
+            box.run_jobs(_states, _wakes, rows, _claim, fn, count, size, data, arg, _SYS_FUTEX)
+            return
+        error: BaseException | None = None
+    except BaseException as exc:  # noqa: BLE001 - the jobs must run whatever happened
+        error = exc
+    others = [
+        threading.Thread(target=box.run_job, args=(fn, k, data + k * size, arg))
+        for k in range(1, count)
+    ]
+    for thread in others:
+        thread.start()
+    box.run_job(fn, 0, data, arg)
+    for thread in others:
+        thread.join()
+    if error is not None:
+        raise error
+
+
+def _blas_helpers(n: int) -> list[_Worker] | None:
+    """``n`` workers with a mailbox, started here if there are fewer; ``None`` when no
+    mailbox row is left for one."""
+    helpers = [w for w in _workers if w._box is not None][:n]
+    if len(helpers) < n:
         with _lock:
-            while len(helpers) < count - 1:
-                worker = _Worker(box)
-                if worker._box is None:
-                    raise RuntimeError("gradschool: no mailbox left for a BLAS worker")
+            while len(helpers) < n:
+                if _next_row >= len(_states):
+                    return None
+                worker = _Worker(_callback_box)
                 _workers.append(worker)
                 helpers.append(worker)
-    rows = np.array([w._row for w in helpers], dtype=np.int64)
-    box.run_jobs(_states, _wakes, rows, _claim, fn, count, size, data, arg, _SYS_FUTEX)
+    return helpers
 
 
 def _install_blas_callback() -> None:

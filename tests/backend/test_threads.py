@@ -203,6 +203,28 @@ def test_blas_jobs_run_on_the_workers_and_give_blas_results(two_threads, dtype):
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
 
 
+def test_blas_jobs_the_workers_cannot_take_run_on_threads_of_their_own(two_threads):
+    box = blas_callback_or_skip()
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((300, 400)).astype(np.float32)
+    b = rng.standard_normal((400, 500)).astype(np.float32)
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        want = a @ b
+    got = []
+
+    def product():
+        threads._local.inside = True  # as if inside a split op: the workers are busy
+        got.append(a @ b)
+
+    before = jobs_run(box)
+    caller = threading.Thread(target=product, daemon=True)
+    caller.start()
+    caller.join(timeout=30)
+    assert not caller.is_alive(), "a BLAS call never returned"
+    assert jobs_run(box) == before, "no job went to the workers"
+    np.testing.assert_allclose(got[0], want, rtol=1e-4, atol=1e-4)
+
+
 def test_blas_calls_from_two_threads_at_once(two_threads):
     blas_callback_or_skip()
     rng = np.random.default_rng(1)
