@@ -385,6 +385,15 @@ def _default_threads() -> int:
     return max(1, min(counts)) if counts else max(1, os.cpu_count() or 1)
 
 
+def blas_architectures() -> list[str]:
+    """The core types NumPy's BLAS picked its kernels for (OpenBLAS's ``SkylakeX``,
+    ``Haswell``, ...), as ``threadpoolctl`` reports them; empty without it."""
+    blas = _blas_controller()
+    if blas is False:
+        return []
+    return [str(getattr(lib, "architecture", "") or "") for lib in blas.lib_controllers]
+
+
 def get_num_threads() -> int:
     """The number of threads an op may split its work across (``torch.get_num_threads``)."""
     global _num_threads

@@ -478,3 +478,46 @@ def test_an_empty_batch_gives_empty_outputs_and_zero_weight_gradients(w_shape, k
             assert not w.grad.numpy().any()
     finally:
         threads.set_num_threads(before)
+
+
+# ---------------------------------------------------------------- products in row slices
+@pytest.mark.parametrize("small_kernels", [True, False])
+def test_matmul_rows_in_slices_equals_one_product(monkeypatch, small_kernels):
+    from gradschool.nn.functional import conv
+
+    monkeypatch.setattr(conv, "_small_gemm", small_kernels)
+    rng = np.random.default_rng(0)
+    for p, k, n in [(2000, 144, 16), (1000, 27, 16), (700, 150, 6), (300, 144, 16)]:
+        a = rng.standard_normal((k, p)).astype(np.float32).T  # a transposed view
+        b = rng.standard_normal((k, n)).astype(np.float32)
+        out = np.zeros((p, 2, n), np.float32)[:, 1]  # a strided view
+        sliced = conv._slice_rows(k, n, p)
+        assert (sliced > 0) == (small_kernels and p > sliced >= 256)
+        conv.matmul_rows(a, b, out)
+        np.testing.assert_allclose(out, a @ b, rtol=1e-5, atol=1e-5)
+        gw = np.ones((1, k, n), np.float32)
+        conv._add_products(gw, a.T[None], out[None])
+        np.testing.assert_allclose(gw[0], 1 + a.T @ out, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv_with_sliced_products_matches_torch(monkeypatch, dtype):
+    from gradschool.nn.functional import conv
+
+    monkeypatch.setattr(conv, "_small_gemm", True)  # the slices, on any CPU
+    rng = np.random.default_rng(1)
+    for x_shape, w_shape in [((6, 16, 16, 16), (16, 16, 3, 3)), ((8, 3, 16, 16), (16, 3, 3, 3))]:
+        x = rng.standard_normal(x_shape).astype(dtype)
+        w = rng.standard_normal(w_shape).astype(dtype)
+        xt, wt = gs.tensor(x, requires_grad=True), gs.tensor(w, requires_grad=True)
+        y = F.conv2d(xt, wt, padding=1)
+        dy = rng.standard_normal(y.shape).astype(dtype)
+        y.backward(gs.tensor(dy))
+        tx = torch.tensor(x, requires_grad=True)
+        tw = torch.tensor(w, requires_grad=True)
+        ty = torch.nn.functional.conv2d(tx, tw, padding=1)
+        ty.backward(torch.tensor(dy))
+        tol = {"rtol": 1e-4, "atol": 1e-3} if dtype == np.float32 else {"rtol": 1e-10, "atol": 1e-9}
+        np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), **tol)
+        np.testing.assert_allclose(xt.grad.numpy(), tx.grad.numpy(), **tol)
+        np.testing.assert_allclose(wt.grad.numpy(), tw.grad.numpy(), **tol)

@@ -295,9 +295,43 @@ def _gemm(a: Any, b: Any, out: Any) -> None:
     per group (a, out: (P, G, *), b: (G, *, *))."""
     xp = get_array_module(a)
     if b.shape[0] == 1:
-        xp.matmul(a[:, 0], b[0], out=out[:, 0])
+        matmul_rows(a[:, 0], b[0], out[:, 0])
     else:
         xp.matmul(a.transpose(1, 0, 2), b, out=out.transpose(1, 0, 2))
+
+
+# OpenBLAS multiplies matrices of at most this many M*N*K without packing them first (its
+# "small matrix" kernels, on AVX-512 cores). A convolution's products are long and skinny
+# (P x 144 times 144 x 16 in ResNet-20's first stage): packed whole, the packing costs a
+# third of the product. Cut into slices of rows under the limit, the same product took 66%
+# of the time (a sum over positions, 72%); with 32 columns, 84-89%; with 64, no gain.
+_SMALL_GEMM = 1_000_000
+_SMALL_GEMM_CORES = ("skylakex", "cooperlake", "sapphirerapids", "zen4", "zen5")
+_small_gemm: bool | None = None  # whether NumPy's BLAS has those kernels; found on first use
+
+
+def _slice_rows(k: int, n: int, p: int) -> int:
+    """Rows per slice for a (p, k) @ (k, n) product (or a sum over p of (k, p) @ (p, n)), or
+    0 to leave it whole: slices of at most ``_SMALL_GEMM`` multiply-adds, where NumPy's
+    BLAS has small-matrix kernels and a slice is at least 64 rows (a call costs ~2 µs)."""
+    global _small_gemm
+    if _small_gemm is None:
+        cores = threads.blas_architectures()
+        _small_gemm = bool(cores) and all(c.lower() in _SMALL_GEMM_CORES for c in cores)
+    rows = _SMALL_GEMM // max(1, k * n)
+    return rows if _small_gemm and 256 <= rows < p else 0
+
+
+def matmul_rows(a: Any, b: Any, out: Any) -> None:
+    """``out = a @ b`` for 2-D a (P, K), b (K, N) and out (P, N) (views with any strides),
+    in slices of rows small enough for BLAS's small-matrix kernels (``_slice_rows``)."""
+    xp = get_array_module(a)
+    rows = _slice_rows(a.shape[1], b.shape[1], a.shape[0]) if xp is np else 0
+    if not rows:
+        xp.matmul(a, b, out=out)
+        return
+    for s in range(0, a.shape[0], rows):
+        np.matmul(a[s : s + rows], b, out=out[s : s + rows])
 
 
 def _as_rows(g: Any, key: str = "g2") -> Any:
@@ -345,7 +379,10 @@ def _conv(
         cols = build(start, stop)
         dst = rows[start * per_sample : stop * per_sample]
         if k_major:
-            xp.matmul(wg.transpose(0, 2, 1), cols, out=dst.transpose(1, 2, 0))
+            if groups == 1:  # (positions, K) @ (K, O): cols read transposed, in slices
+                matmul_rows(cols[0].T, wg[0], dst[:, 0])
+            else:
+                xp.matmul(wg.transpose(0, 2, 1), cols, out=dst.transpose(1, 2, 0))
         else:
             _gemm(cols, wg, dst)
 
@@ -366,12 +403,12 @@ def _sum(parts: list[Any]) -> Any:
 
 def _add_products(gw: Any, a: Any, b: Any) -> None:
     """``gw += a @ b`` for a (G, K, positions) and b (G, positions, M): a sum over the
-    positions. A tiny result (LeNet's first layer: 25 x 6) over a long block is summed in
-    slices of 4096 positions, 2.5x faster: BLAS streams both operands through a product it
-    cannot tile."""
+    positions, in slices small enough for BLAS's small-matrix kernels (``_slice_rows``). A
+    tiny result (LeNet's first layer: 25 x 6) is summed in slices of 4096 positions even
+    without them, 2.5x faster: BLAS streams both operands through a product it cannot tile."""
     xp = get_array_module(a)
-    p = a.shape[2]
-    step = 4096 if gw.shape[1] * gw.shape[2] < 512 else max(p, 1)
+    k, p, m = a.shape[1], a.shape[2], gw.shape[2]
+    step = (_slice_rows(k, m, p) if xp is np else 0) or (4096 if k * m < 512 else max(p, 1))
     for s in range(0, p, step):
         gw += xp.matmul(a[:, :, s : s + step], b[:, s : s + step])
 
@@ -572,10 +609,10 @@ def _input_and_weight_grads(g: Any, x: Any, w: Any, pads: Pads, dilation: Pair) 
         rows = slice(start * per_sample, stop * per_sample)
         part = xp.zeros((1, kh * kw * o, c), dtype=g.dtype)
         if k_major:  # cols: (1, K, positions)
-            xp.matmul(wf.T, cols[0], out=dx_rows[rows].T)
+            matmul_rows(cols[0].T, wf, dx_rows[rows])
             _add_products(part, cols, x_rows[None, rows])
         else:  # cols: (positions, 1, K)
-            xp.matmul(cols[:, 0], wf, out=dx_rows[rows])
+            matmul_rows(cols[:, 0], wf, dx_rows[rows])
             _add_products(part, cols.transpose(1, 2, 0), x_rows[None, rows])
         return part
 
