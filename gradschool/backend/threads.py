@@ -394,6 +394,12 @@ def blas_architectures() -> list[str]:
     return [str(getattr(lib, "architecture", "") or "") for lib in blas.lib_controllers]
 
 
+def blas_paths() -> list[str]:
+    """The files of NumPy's BLAS libraries (``threadpoolctl``); empty without it."""
+    blas = _blas_controller()
+    return [] if blas is False else [lib.filepath for lib in blas.lib_controllers]
+
+
 def get_num_threads() -> int:
     """The number of threads an op may split its work across (``torch.get_num_threads``)."""
     global _num_threads

@@ -481,18 +481,27 @@ def test_an_empty_batch_gives_empty_outputs_and_zero_weight_gradients(w_shape, k
 
 
 # ---------------------------------------------------------------- products in row slices
-@pytest.mark.parametrize("small_kernels", [True, False])
-def test_matmul_rows_in_slices_equals_one_product(monkeypatch, small_kernels):
+@pytest.mark.parametrize(
+    ("small_kernels", "compiled"), [(True, True), (True, False), (False, False)]
+)
+def test_matmul_rows_in_slices_equals_one_product(monkeypatch, small_kernels, compiled):
     from gradschool.nn.functional import conv
 
     monkeypatch.setattr(conv, "_small_gemm", small_kernels)
+    if not compiled:
+        monkeypatch.setattr(conv, "_gemm_entry", {})  # slices cut from Python
+    elif not jit.enabled() or conv._sliced_gemm(np.float32) is None:
+        pytest.skip("no compiled slices here (numba, or OpenBLAS's 64-bit cblas)")
     rng = np.random.default_rng(0)
-    for p, k, n in [(2000, 144, 16), (1000, 27, 16), (700, 150, 6), (300, 144, 16)]:
-        a = rng.standard_normal((k, p)).astype(np.float32).T  # a transposed view
+    cases = [(2000, 144, 16, "t"), (1000, 27, 16, "c"), (700, 150, 6, "t"), (300, 144, 16, "c")]
+    cases += [(1000, 288, 32, "c"), (250, 288, 32, "t")]
+    for p, k, n, layout in cases:
+        a = rng.standard_normal((k, p) if layout == "t" else (p, k)).astype(np.float32)
+        a = a.T if layout == "t" else a  # a transposed view, or row-major
         b = rng.standard_normal((k, n)).astype(np.float32)
         out = np.zeros((p, 2, n), np.float32)[:, 1]  # a strided view
         sliced = conv._slice_rows(k, n, p)
-        assert (sliced > 0) == (small_kernels and p > sliced >= 256)
+        assert (sliced > 0) == (small_kernels and p > sliced >= conv._MIN_SLICE)
         conv.matmul_rows(a, b, out)
         np.testing.assert_allclose(out, a @ b, rtol=1e-5, atol=1e-5)
         gw = np.ones((1, k, n), np.float32)

@@ -303,23 +303,68 @@ def _gemm(a: Any, b: Any, out: Any) -> None:
 # OpenBLAS multiplies matrices of at most this many M*N*K without packing them first (its
 # "small matrix" kernels, on AVX-512 cores). A convolution's products are long and skinny
 # (P x 144 times 144 x 16 in ResNet-20's first stage): packed whole, the packing costs a
-# third of the product. Cut into slices of rows under the limit, the same product took 66%
-# of the time (a sum over positions, 72%); with 32 columns, 84-89%; with 64, no gain.
+# third of the product. Cut into slices of rows under the limit (``_gemm_slices.py`` calls
+# BLAS for each from a compiled loop), ResNet-20's convolutions took, forward + backward on
+# two threads: 8.5 -> 7.2 ms (16 channels), 6.7 -> 5.7 ms (32); with 64 channels a slice
+# would be 27 rows, and there is no gain.
 _SMALL_GEMM = 1_000_000
+_MIN_SLICE = 64  # rows: below, a call's cost outweighs the packing saved
+_MIN_PY_SLICE = 256  # rows, when each slice is a np.matmul call from Python
 _SMALL_GEMM_CORES = ("skylakex", "cooperlake", "sapphirerapids", "zen4", "zen5")
 _small_gemm: bool | None = None  # whether NumPy's BLAS has those kernels; found on first use
+_gemm_entry: dict[Any, int] | None = None  # cblas_?gemm's addresses (_gemm_slices.py)
 
 
 def _slice_rows(k: int, n: int, p: int) -> int:
     """Rows per slice for a (p, k) @ (k, n) product (or a sum over p of (k, p) @ (p, n)), or
     0 to leave it whole: slices of at most ``_SMALL_GEMM`` multiply-adds, where NumPy's
-    BLAS has small-matrix kernels and a slice is at least 64 rows (a call costs ~2 µs)."""
+    BLAS has small-matrix kernels and a slice has at least ``_MIN_SLICE`` rows."""
     global _small_gemm
     if _small_gemm is None:
         cores = threads.blas_architectures()
         _small_gemm = bool(cores) and all(c.lower() in _SMALL_GEMM_CORES for c in cores)
     rows = _SMALL_GEMM // max(1, k * n)
-    return rows if _small_gemm and 256 <= rows < p else 0
+    return rows if _small_gemm and _MIN_SLICE <= rows < p else 0
+
+
+def _sliced_gemm(dtype: Any) -> Any:
+    """``(gemm_slices, address of cblas_?gemm)`` for ``dtype``, or ``None`` where the slices
+    are cut from Python: no kernels (``backend/jit.py``), or no 64-bit cblas entry point."""
+    global _gemm_entry
+    if not jit.enabled():
+        return None
+    if _gemm_entry is None:
+        _gemm_entry = {}
+        paths = threads.blas_paths()
+        if len(paths) == 1:
+            from ._gemm_slices import entry_points
+
+            _gemm_entry = entry_points(paths[0])
+    fn = _gemm_entry.get(np.dtype(dtype))
+    if fn is None:
+        return None
+    from . import _gemm_slices
+
+    return _gemm_slices, fn
+
+
+def _gemm_in_slices(over_k: bool, rows: int, a: Any, b: Any, c: Any, beta: float) -> bool:
+    """``c = a @ b + beta*c`` (2-D NumPy arrays of one dtype) in slices of ``rows`` along
+    a's rows (``over_k`` false) or along the summed axis, by the compiled loop; whether it
+    could (operands BLAS can read in place, c row-major)."""
+    found = _sliced_gemm(a.dtype) if a.dtype == b.dtype == c.dtype else None
+    if found is None:
+        return False
+    module, fn = found
+    axes = (1, 0, -1) if over_k else (0, -1, 0)
+    ops = [module.operand(x, axis) for x, axis in zip((a, b, c), axes, strict=True)]
+    if any(op is None for op in ops) or ops[2][2] != 111:  # c must not be transposed
+        return False
+    (m, k), n = a.shape, b.shape[1]
+    one = a.dtype.type(1)
+    total = k if over_k else m
+    module.gemm_slices(fn, over_k, total, rows, m, n, k, *ops, one, a.dtype.type(beta))
+    return True
 
 
 def matmul_rows(a: Any, b: Any, out: Any) -> None:
@@ -328,6 +373,11 @@ def matmul_rows(a: Any, b: Any, out: Any) -> None:
     xp = get_array_module(a)
     rows = _slice_rows(a.shape[1], b.shape[1], a.shape[0]) if xp is np else 0
     if not rows:
+        xp.matmul(a, b, out=out)
+        return
+    if _gemm_in_slices(False, rows, a, b, out, 0.0):
+        return
+    if rows < _MIN_PY_SLICE:  # from Python a call costs ~2 µs and the GIL
         xp.matmul(a, b, out=out)
         return
     for s in range(0, a.shape[0], rows):
@@ -408,7 +458,12 @@ def _add_products(gw: Any, a: Any, b: Any) -> None:
     without them, 2.5x faster: BLAS streams both operands through a product it cannot tile."""
     xp = get_array_module(a)
     k, p, m = a.shape[1], a.shape[2], gw.shape[2]
-    step = (_slice_rows(k, m, p) if xp is np else 0) or (4096 if k * m < 512 else max(p, 1))
+    sliced = _slice_rows(k, m, p) if xp is np else 0
+    if sliced and gw.shape[0] == 1 and _gemm_in_slices(True, sliced, a[0], b[0], gw[0], 1.0):
+        return
+    if sliced < _MIN_PY_SLICE:
+        sliced = 0
+    step = sliced or (4096 if k * m < 512 else max(p, 1))
     for s in range(0, p, step):
         gw += xp.matmul(a[:, :, s : s + step], b[:, s : s + step])
 
