@@ -18,7 +18,8 @@ torch.set_num_threads(1)
 CASES = [
     # (input shape, kernel_size, stride, padding, dilation, ceil_mode)
     ((2, 8, 8, 8), 2, 2, 0, 1, False),
-    ((2, 3, 8, 8), 2, 2, 0, 1, False),  # under 8 channels: the NumPy path
+    ((2, 3, 8, 8), 2, 2, 0, 1, False),  # under 8 channels: the 2x2 loops, both ways
+    ((2, 6, 9, 9), 2, 2, 0, 1, False),  # an odd size: the 2x2 forward, the general backward
     ((2, 9, 9, 7), 3, 2, 1, 1, True),  # overlapping, padded, ceil mode
     ((1, 8, 6, 6), 3, 1, 1, 2, False),  # dilated
     ((2, 10, 7, 7), 2, None, 0, 1, True),
@@ -80,15 +81,40 @@ def test_a_nan_wins_its_window_as_in_pytorch():
 def test_the_kernels_run_on_channels_last_float_input(monkeypatch):
     pooling = __import__("gradschool.nn.functional.pooling", fromlist=["pooling"])
     calls = []
-    for name in ("max_pool2d_cl", "max_pool2d_backward_cl"):
+    names = ("max_pool2d_cl", "max_pool2d_backward_cl", "max_pool2x2_cl", "max_pool2x2_backward_cl")
+    for name in names:
         real = getattr(pooling, name)
         monkeypatch.setattr(pooling, name, lambda *a, _r=real, _n=name: calls.append(_n) or _r(*a))
+    x = _channels_last(np.ones((2, 8, 6, 6), np.float32))
+    _pool(x, np.ones((2, 8, 2, 2), np.float32), (3,))
+    assert calls == ["max_pool2d_cl", "max_pool2d_backward_cl"]
+    calls.clear()
     x = _channels_last(np.ones((2, 8, 4, 4), np.float32))
     _pool(x, np.ones((2, 8, 2, 2), np.float32), (2,))
-    assert calls == ["max_pool2d_cl", "max_pool2d_backward_cl"]
+    assert calls == ["max_pool2x2_cl", "max_pool2d_backward_cl"]  # many channels: see kernels
+    calls.clear()
+    x = _channels_last(np.ones((2, 6, 4, 4), np.float32))
+    _pool(x, np.ones((2, 6, 2, 2), np.float32), (2,))
+    assert calls == ["max_pool2x2_cl", "max_pool2x2_backward_cl"]
     calls.clear()
     _pool(np.ones((2, 8, 4, 4), np.float32), np.ones((2, 8, 2, 2), np.float32), (2,))  # NCHW
     assert calls == []
+
+
+@pytest.mark.skipif(not jit.enabled(), reason="the NumPy path picks another NaN's index")
+def test_a_nan_wins_its_window_as_in_pytorch_with_few_channels():
+    x = _channels_last(np.arange(2 * 3 * 4 * 4, dtype=np.float64).reshape(2, 3, 4, 4))
+    x[0, 0, 1, 1] = np.nan
+    x[1, 2, 0, 0] = np.nan
+    x[1, 2, 1, 1] = np.nan  # two NaNs in one window: the later one's index
+    x[1, 1, 2, 2] = x[1, 1, 3, 3] = 1e9  # a tie: the first one's
+    tx = torch.from_numpy(x.copy()).requires_grad_()
+    ty, ti = torch.nn.functional.max_pool2d(tx, 2, return_indices=True)
+    ty.sum().backward()
+    y, idx, gx = _pool(x, np.ones(tuple(ty.shape)), (2,))
+    np.testing.assert_array_equal(y, ty.detach().numpy())
+    np.testing.assert_array_equal(idx, ti.numpy())
+    np.testing.assert_array_equal(gx, tx.grad.numpy())
 
 
 def test_uncompiled_loops_read_as_the_reference():

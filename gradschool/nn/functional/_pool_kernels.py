@@ -20,7 +20,12 @@ import numpy as np
 
 from ...backend.jit import kernel, prange
 
-__all__ = ["max_pool2d_backward_cl", "max_pool2d_cl"]
+__all__ = [
+    "max_pool2d_backward_cl",
+    "max_pool2d_cl",
+    "max_pool2x2_backward_cl",
+    "max_pool2x2_cl",
+]
 
 
 @kernel(parallel=True)
@@ -127,3 +132,66 @@ def max_pool2d_backward_cl(
                         else:
                             for k in range(np.uint64(c)):
                                 gx[dst + k] += g[o + k] if code[o + k] == tap else 0.0
+
+
+# ---------------------------------------------------------------- 2x2 windows, stride 2
+# The commonest pooling (LeNet, VGG) gets loops of its own. Above, a window's four taps are
+# four passes along the channels, and with LeNet's 6 channels those runs are too short to be
+# worth a loop each; here each channel of an output pixel compares its four inputs in
+# registers. Measured on one core (128x6x28x28): forward 2.4 -> 0.7 ms, backward 1.7 -> 0.75
+# ms; (64x64x32x32): forward 1.16 -> 0.95 ms. The backward's four scattered stores per value
+# stop the compiler's SIMD code on many channels (5.2 ms against 0.92 at 64), so ``pooling.py``
+# takes this backward only for fewer than 8 channels.
+
+
+@kernel(parallel=True)
+def max_pool2x2_cl(x: Any, out: Any, code: Any, shape: Any) -> None:
+    """``max_pool2d_cl`` for 2x2 windows at stride 2 without padding: ``shape`` = (N, H, W,
+    C, OH, OW) with OH <= H // 2 and OW <= W // 2 (a last odd row or column unread)."""
+    n, h, w, c, oh, ow = shape
+    for r in prange(n * oh):
+        s, oy = r // oh, r % oh
+        row0 = np.uint64(((s * h) + 2 * oy) * w * c)
+        row1 = row0 + np.uint64(w * c)
+        dst = np.uint64(r * ow * c)
+        step = np.uint64(c)
+        for ox in range(ow):
+            o = dst + np.uint64(ox * c)
+            d = np.uint64(2 * ox * c)
+            for k in range(np.uint64(c)):
+                # the first tap, then any strictly greater value or NaN (as above)
+                best, tap = x[row0 + d + k], 0
+                v = x[row0 + d + step + k]
+                if v > best or v != v:
+                    best, tap = v, 1
+                v = x[row1 + d + k]
+                if v > best or v != v:
+                    best, tap = v, 2
+                v = x[row1 + d + step + k]
+                if v > best or v != v:
+                    best, tap = v, 3
+                out[o + k] = best
+                code[o + k] = tap
+
+
+@kernel(parallel=True)
+def max_pool2x2_backward_cl(g: Any, code: Any, gx: Any, shape: Any, zero: Any) -> None:
+    """``max_pool2d_backward_cl`` for 2x2 windows at stride 2 that tile the input (H = 2*OH,
+    W = 2*OW): every input value is written once, its window's gradient where it won and
+    ``zero`` (of gx's dtype) elsewhere."""
+    n, h, w, c, oh, ow = shape
+    for r in prange(n * oh):
+        s, oy = r // oh, r % oh
+        row0 = np.uint64(((s * h) + 2 * oy) * w * c)
+        row1 = row0 + np.uint64(w * c)
+        src = np.uint64(r * ow * c)
+        step = np.uint64(c)
+        for ox in range(ow):
+            o = src + np.uint64(ox * c)
+            d = np.uint64(2 * ox * c)
+            for k in range(np.uint64(c)):
+                v, t = g[o + k], code[o + k]
+                gx[row0 + d + k] = v if t == 0 else zero
+                gx[row0 + d + step + k] = v if t == 1 else zero
+                gx[row1 + d + k] = v if t == 2 else zero
+                gx[row1 + d + step + k] = v if t == 3 else zero

@@ -46,7 +46,12 @@ from ...autograd.function import Function
 from ...backend import jit, threads
 from ...backend.device import get_array_module
 from ...tensor import Tensor
-from ._pool_kernels import max_pool2d_backward_cl, max_pool2d_cl
+from ._pool_kernels import (
+    max_pool2d_backward_cl,
+    max_pool2d_cl,
+    max_pool2x2_backward_cl,
+    max_pool2x2_cl,
+)
 
 __all__ = [
     "max_pool1d",
@@ -545,11 +550,15 @@ class MaxPool(Function):
     def forward(self, x: Any, geo: tuple[Axis, ...] = (), sink: Any = None) -> Any:
         self.geo, self.shape, self.split = geo, x.shape, None
         self.channels_last = x.ndim == 4 and x.transpose(0, 2, 3, 1).flags.c_contiguous
-        # the compiled loop runs along the channels; under 8 of them (LeNet's 6) it loses
-        # to NumPy's passes along whole rows
+        # 2x2 windows at stride 2 have loops of their own (``_pool_kernels.py``); the general
+        # loop runs along the channels, and under 8 of them (LeNet's 6) it loses to NumPy's
+        # passes along whole rows
+        self.two_by_two = len(geo) == 2 and all(
+            a.k == 2 and a.s == 2 and a.p == 0 and a.d == 1 and 2 * a.out <= a.size for a in geo
+        )
         self.compiled = (
             self.channels_last
-            and x.shape[1] >= 8
+            and (x.shape[1] >= 8 or self.two_by_two)
             and len(geo) == 2
             and type(x) is np.ndarray
             and x.dtype in (np.float32, np.float64)
@@ -565,7 +574,10 @@ class MaxPool(Function):
             flat_x = x.transpose(0, 2, 3, 1).reshape(-1)  # channels-last memory, flat view
             per_in, per_out = x[0].size, out[0].size
             flat = ((flat_x, per_in), (out.reshape(-1), per_out), (code.reshape(-1), per_out))
-            _by_samples(max_pool2d_cl, _sample_ranges(x), flat, shape, *args)
+            if self.two_by_two:
+                _by_samples(max_pool2x2_cl, _sample_ranges(x), flat, shape)
+            else:
+                _by_samples(max_pool2d_cl, _sample_ranges(x), flat, shape, *args)
             out, code = out.transpose(0, 3, 1, 2), code.transpose(0, 3, 1, 2)
             if sink is not None:
                 sink.append(flat_indices(code, geo))
@@ -603,7 +615,11 @@ class MaxPool(Function):
             tiles = all(a.tiles() and a.out * a.k == a.size for a in self.geo)
             per_in, per_out = h * w * c, gh.out * gw.out * c
             flat = ((flat_g, per_out), (flat_code, per_out), (gx.reshape(-1), per_in))
-            _by_samples(max_pool2d_backward_cl, _sample_ranges(gx), flat, shape, *args, tiles)
+            if self.two_by_two and tiles and c < 8:  # see _pool_kernels.py: few channels only
+                zero = gx.dtype.type(0)
+                _by_samples(max_pool2x2_backward_cl, _sample_ranges(gx), flat, shape, zero)
+            else:
+                _by_samples(max_pool2d_backward_cl, _sample_ranges(gx), flat, shape, *args, tiles)
             return (gx.transpose(0, 3, 1, 2),)
         if self.split:
             gx = _alloc(np, self.shape, g.dtype, False, True)
