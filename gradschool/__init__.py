@@ -12,7 +12,8 @@ import sys as _sys
 
 # OpenBLAS's idle worker threads spin-wait for about 0.1 s (2^28 cycles) after each threaded
 # GEMM, holding the core that gradschool's next split op needs (backend/threads.py); 2^20
-# cycles, about 0.3 ms, keeps them warm across one layer's GEMMs only. OpenBLAS reads it when
+# cycles, about 0.3 ms, keeps them warm across one layer's GEMMs only. (Once gradschool's
+# workers exist, OpenBLAS hands its jobs to them instead, where it can: backend/threads.py.) OpenBLAS reads it when
 # NumPy loads, so it counts only when gradschool is imported first (or it is set by hand).
 if "numpy" not in _sys.modules:
     _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
