@@ -42,7 +42,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._spin import _sched_yield
+from ._spin import _sched_yield, libc_int_call
 
 __all__ = ["post", "run_job", "run_jobs", "wait_for_work"]
 
@@ -152,17 +152,7 @@ def _call_job(typingctx: Any, fn: Any, index: Any, data: Any, arg: Any) -> Any:
     return sig, codegen
 
 
-@intrinsic
-def _getcpu(typingctx: Any) -> Any:
-    """libc's ``sched_getcpu()``: the CPU this thread runs on now."""
-    sig = types.int64()
-
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        fn_type = ir.FunctionType(ir.IntType(32), [])
-        fn = cgutils.get_or_insert_function(builder.module, fn_type, "sched_getcpu")
-        return builder.sext(builder.call(fn, []), ir.IntType(64))
-
-    return sig, codegen
+_getcpu = libc_int_call("sched_getcpu")  # the CPU this thread runs on now
 
 
 @intrinsic

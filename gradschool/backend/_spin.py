@@ -39,18 +39,23 @@ def _load_acquire(typingctx: Any, flags: Any, index: Any) -> Any:
     return sig, codegen
 
 
-@intrinsic
-def _sched_yield(typingctx: Any) -> Any:
-    """libc's ``sched_yield()``: give the core to another runnable thread, if any."""
-    sig = types.int32()
+def libc_int_call(name: str) -> Any:
+    """An intrinsic that calls libc's ``int name(void)`` and gives its result as an int64
+    (``sched_yield``, ``sched_getcpu``)."""
 
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        fn_type = ir.FunctionType(ir.IntType(32), [])
-        return builder.call(
-            cgutils.get_or_insert_function(builder.module, fn_type, "sched_yield"), []
-        )
+    @intrinsic
+    def call(typingctx: Any) -> Any:
+        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+            fn_type = ir.FunctionType(ir.IntType(32), [])
+            fn = cgutils.get_or_insert_function(builder.module, fn_type, name)
+            return builder.sext(builder.call(fn, []), ir.IntType(64))
 
-    return sig, codegen
+        return types.int64(), codegen
+
+    return call
+
+
+_sched_yield = libc_int_call("sched_yield")  # give the core to another runnable thread, if any
 
 
 @numba.njit(nogil=True, cache=True)

@@ -119,12 +119,13 @@ class _Worker:
 
     def __init__(self, box: Any) -> None:
         global _next_row
-        self._go, self._done = _Signal(), _Signal()
+        self._done = _Signal()
         self._box = None  # (module, its state row, its futex word) with a mailbox
         if box is not False and box is not None and _next_row < len(_states):
             self._box = (box, _states[_next_row], _wakes[_next_row])
             self._row = _next_row
             _next_row += 1
+        self._go = _Signal() if self._box is None else None  # the hand-off without one
         self._seq = 0
         self._task: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
         self._result: list[Any] = []
@@ -137,7 +138,7 @@ class _Worker:
         scratch = np.zeros_like(allowed)
         while True:
             seq += 1
-            if self._box is None:
+            if self._go is not None:
                 self._go.wait_for(seq, _IDLE_LOOKS)
             else:
                 box, state, wake = self._box
@@ -154,7 +155,7 @@ class _Worker:
     def start(self, fn: Callable[[Any], Any], group: Sequence[Any]) -> None:
         self._task = (fn, group)
         self._seq += 1
-        if self._box is None:
+        if self._go is not None:
             self._go.raise_to(self._seq)
         else:
             box, state, wake = self._box
@@ -385,19 +386,16 @@ def _default_threads() -> int:
     return max(1, min(counts)) if counts else max(1, os.cpu_count() or 1)
 
 
-def blas_architectures() -> list[str]:
-    """The core types NumPy's BLAS picked its kernels for (OpenBLAS's ``SkylakeX``,
-    ``Haswell``, ...), as ``threadpoolctl`` reports them; empty without it."""
+def blas_libraries() -> list[tuple[str, str]]:
+    """``(file, core type)`` of each of NumPy's BLAS libraries, as ``threadpoolctl`` reports
+    them (the core type its kernels were picked for: OpenBLAS's ``SkylakeX``, ``Haswell``,
+    ...; empty where it reports none); an empty list without ``threadpoolctl``."""
     blas = _blas_controller()
     if blas is False:
         return []
-    return [str(getattr(lib, "architecture", "") or "") for lib in blas.lib_controllers]
-
-
-def blas_paths() -> list[str]:
-    """The files of NumPy's BLAS libraries (``threadpoolctl``); empty without it."""
-    blas = _blas_controller()
-    return [] if blas is False else [lib.filepath for lib in blas.lib_controllers]
+    return [
+        (lib.filepath, str(getattr(lib, "architecture", "") or "")) for lib in blas.lib_controllers
+    ]
 
 
 def get_num_threads() -> int:

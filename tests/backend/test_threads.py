@@ -28,6 +28,15 @@ def two_threads():
     threads.set_num_threads(before)
 
 
+def finishes(fn, timeout: float = 30.0) -> bool:
+    """Whether ``fn()`` returns within ``timeout`` seconds; it runs on a daemon thread, so a
+    lost wake-up or a BLAS job never run hangs that thread, not pytest."""
+    thread = threading.Thread(target=fn, daemon=True)
+    thread.start()
+    thread.join(timeout=timeout)
+    return not thread.is_alive()
+
+
 def blas_threads() -> int:
     """NumPy's BLAS pool size (the library gradschool holds)."""
     return min(lib.num_threads for lib in threads._blas_controller().lib_controllers)
@@ -152,10 +161,7 @@ def test_hand_offs_by_spinning_or_sleeping(
                 seen.append(len(set(threads.parallel_map(work, [0, 1]))))
                 time.sleep(pause)  # the worker runs out of looks between ops
 
-    caller = threading.Thread(target=ops, daemon=True)  # a lost wake-up hangs it, not pytest
-    caller.start()
-    caller.join(timeout=10)
-    assert not caller.is_alive(), "a hand-off was never answered"
+    assert finishes(ops, timeout=10), "a hand-off was never answered"
     assert seen == [2] * 40, "every op ran on both threads"
     box = threads._workers[0]._box
     assert (box is None) == (mailbox is False or threads._mailbox() is False)
@@ -186,15 +192,11 @@ def test_blas_jobs_run_on_the_workers_and_give_blas_results(two_threads, dtype):
     ]
     before = jobs_run(box)
     products = []
-    caller = threading.Thread(  # a job that never runs hangs this thread, not pytest
-        target=lambda: products.extend(
-            [a @ b for a, b in operands] + [operands[0][1].T @ operands[0][0].T]
-        ),
-        daemon=True,
-    )
-    caller.start()
-    caller.join(timeout=30)
-    assert not caller.is_alive(), "a BLAS call never returned"
+
+    def run():
+        products.extend([a @ b for a, b in operands] + [operands[0][1].T @ operands[0][0].T])
+
+    assert finishes(run), "a BLAS call never returned"
     assert jobs_run(box) > before, "the multi-threaded products ran jobs on the worker"
     with threadpoolctl.threadpool_limits(1, user_api="blas"):  # OpenBLAS alone, no jobs
         expected = [a @ b for a, b in operands] + [operands[0][1].T @ operands[0][0].T]
@@ -217,10 +219,7 @@ def test_blas_jobs_the_workers_cannot_take_run_on_threads_of_their_own(two_threa
         got.append(a @ b)
 
     before = jobs_run(box)
-    caller = threading.Thread(target=product, daemon=True)
-    caller.start()
-    caller.join(timeout=30)
-    assert not caller.is_alive(), "a BLAS call never returned"
+    assert finishes(product), "a BLAS call never returned"
     assert jobs_run(box) == before, "no job went to the workers"
     np.testing.assert_allclose(got[0], want, rtol=1e-4, atol=1e-4)
 
@@ -239,12 +238,11 @@ def test_blas_calls_from_two_threads_at_once(two_threads):
             if not np.allclose(a @ b, want, rtol=1e-5, atol=1e-5):
                 bad.append(1)
 
-    callers = [threading.Thread(target=products, daemon=True) for _ in range(3)]
+    callers = [threading.Thread(target=products, daemon=True) for _ in range(2)]  # and a third:
     for t in callers:
         t.start()
-    for t in callers:
-        t.join(timeout=30)
-    assert not any(t.is_alive() for t in callers), "a BLAS call never returned"
+    assert finishes(products), "a BLAS call never returned"
+    assert all(finishes(t.join) for t in callers), "a BLAS call never returned"
     assert not bad
 
 

@@ -61,17 +61,21 @@ def test_matches_torch_and_the_numpy_path(case, dtype):
 
 
 @pytest.mark.skipif(not jit.enabled(), reason="the NumPy path picks another NaN's index")
-def test_a_nan_wins_its_window_as_in_pytorch():
+@pytest.mark.parametrize(("channels", "dtype"), [(8, np.float32), (3, np.float64)])
+def test_a_nan_wins_its_window_as_in_pytorch(channels, dtype):
     # the kernels follow PyTorch's NaN rule exactly; the NumPy fallback gives the same
-    # values but may point a NaN window's index (and gradient) at another of its NaNs
-    x = _channels_last(np.arange(2 * 8 * 6 * 6, dtype=np.float32).reshape(2, 8, 6, 6))
+    # values but may point a NaN window's index (and gradient) at another of its NaNs.
+    # 3 channels: the 2x2 loops both ways; 8: the 2x2 forward, the general backward
+    x = np.arange(2 * channels * 6 * 6, dtype=dtype).reshape(2, channels, 6, 6)
+    x = _channels_last(x)
     x[0, 0, 1, 1] = np.nan
     x[1, 2, 0, 0] = np.nan
     x[1, 2, 1, 1] = np.nan  # two NaNs in one window: the later one's index
+    x[1, 1, 2, 2] = x[1, 1, 3, 3] = 1e9  # a tie: the first one's
     tx = torch.from_numpy(x.copy()).requires_grad_()
     ty, ti = torch.nn.functional.max_pool2d(tx, 2, return_indices=True)
     ty.sum().backward()
-    y, idx, gx = _pool(x, np.ones(tuple(ty.shape), np.float32), (2,))
+    y, idx, gx = _pool(x, np.ones(tuple(ty.shape), dtype), (2,))
     np.testing.assert_array_equal(y, ty.detach().numpy())
     np.testing.assert_array_equal(idx, ti.numpy())
     np.testing.assert_array_equal(gx, tx.grad.numpy())
@@ -99,22 +103,6 @@ def test_the_kernels_run_on_channels_last_float_input(monkeypatch):
     calls.clear()
     _pool(np.ones((2, 8, 4, 4), np.float32), np.ones((2, 8, 2, 2), np.float32), (2,))  # NCHW
     assert calls == []
-
-
-@pytest.mark.skipif(not jit.enabled(), reason="the NumPy path picks another NaN's index")
-def test_a_nan_wins_its_window_as_in_pytorch_with_few_channels():
-    x = _channels_last(np.arange(2 * 3 * 4 * 4, dtype=np.float64).reshape(2, 3, 4, 4))
-    x[0, 0, 1, 1] = np.nan
-    x[1, 2, 0, 0] = np.nan
-    x[1, 2, 1, 1] = np.nan  # two NaNs in one window: the later one's index
-    x[1, 1, 2, 2] = x[1, 1, 3, 3] = 1e9  # a tie: the first one's
-    tx = torch.from_numpy(x.copy()).requires_grad_()
-    ty, ti = torch.nn.functional.max_pool2d(tx, 2, return_indices=True)
-    ty.sum().backward()
-    y, idx, gx = _pool(x, np.ones(tuple(ty.shape)), (2,))
-    np.testing.assert_array_equal(y, ty.detach().numpy())
-    np.testing.assert_array_equal(idx, ti.numpy())
-    np.testing.assert_array_equal(gx, tx.grad.numpy())
 
 
 def test_uncompiled_loops_read_as_the_reference():

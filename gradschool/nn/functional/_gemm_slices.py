@@ -23,9 +23,9 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-__all__ = ["entry_points", "gemm_slices", "operand"]
+__all__ = ["NO_TRANS", "TRANS", "entry_points", "gemm_slices", "operand"]
 
-_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+_ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112  # cblas enum values
 
 
 @intrinsic
@@ -134,9 +134,9 @@ def operand(x: Any, axis: int) -> np.ndarray | None:
     size = x.itemsize
     s0, s1 = x.strides
     if s1 == size and s0 % size == 0 and s0 >= 0:
-        ld, trans = max(s0 // size, x.shape[1], 1), _NO_TRANS
+        ld, trans = max(s0 // size, x.shape[1], 1), NO_TRANS
     elif s0 == size and s1 % size == 0 and s1 >= 0:
-        ld, trans = max(s1 // size, x.shape[0], 1), _TRANS
+        ld, trans = max(s1 // size, x.shape[0], 1), TRANS
     else:
         return None
     step = 0 if axis < 0 else x.strides[axis]

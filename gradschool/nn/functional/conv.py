@@ -321,8 +321,8 @@ def _slice_rows(k: int, n: int, p: int) -> int:
     BLAS has small-matrix kernels and a slice has at least ``_MIN_SLICE`` rows."""
     global _small_gemm
     if _small_gemm is None:
-        cores = threads.blas_architectures()
-        _small_gemm = bool(cores) and all(c.lower() in _SMALL_GEMM_CORES for c in cores)
+        cores = [core.lower() for _, core in threads.blas_libraries()]
+        _small_gemm = bool(cores) and all(core in _SMALL_GEMM_CORES for core in cores)
     rows = _SMALL_GEMM // max(1, k * n)
     return rows if _small_gemm and _MIN_SLICE <= rows < p else 0
 
@@ -335,11 +335,11 @@ def _sliced_gemm(dtype: Any) -> Any:
         return None
     if _gemm_entry is None:
         _gemm_entry = {}
-        paths = threads.blas_paths()
-        if len(paths) == 1:
+        libraries = threads.blas_libraries()
+        if len(libraries) == 1:
             from ._gemm_slices import entry_points
 
-            _gemm_entry = entry_points(paths[0])
+            _gemm_entry = entry_points(libraries[0][0])
     fn = _gemm_entry.get(np.dtype(dtype))
     if fn is None:
         return None
@@ -358,7 +358,7 @@ def _gemm_in_slices(over_k: bool, rows: int, a: Any, b: Any, c: Any, beta: float
     module, fn = found
     axes = (1, 0, -1) if over_k else (0, -1, 0)
     ops = [module.operand(x, axis) for x, axis in zip((a, b, c), axes, strict=True)]
-    if any(op is None for op in ops) or ops[2][2] != 111:  # c must not be transposed
+    if any(op is None for op in ops) or ops[2][2] != module.NO_TRANS:  # c row-major
         return False
     (m, k), n = a.shape, b.shape[1]
     one = a.dtype.type(1)
