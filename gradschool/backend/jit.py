@@ -29,6 +29,7 @@ the GEMMs.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -88,9 +89,10 @@ class Kernel:
     could be split across cores; it is compiled serially all the same (see "One thread").
     """
 
-    def __init__(self, fn: Callable[..., Any], parallel: bool) -> None:
+    def __init__(self, fn: Callable[..., Any], parallel: bool, uses: str | None = None) -> None:
         self.py = fn
         self.parallel = parallel
+        self.uses = uses
         self._compiled: Any = None
         self.__doc__ = fn.__doc__
         self.__name__ = fn.__name__
@@ -100,15 +102,21 @@ class Kernel:
             numba = _load()
             if numba is False:
                 raise RuntimeError(f"{self.__name__}: numba is not installed (pip install numba)")
+            if self.uses:  # a module whose numba overloads the kernel's helpers compile with
+                importlib.import_module(self.uses)
             self._compiled = numba.njit(self.py, cache=True, nogil=True, error_model="numpy")
         return self._compiled(*args)
 
 
-def kernel(*, parallel: bool = False) -> Callable[[Callable[..., Any]], Kernel]:
+def kernel(
+    *, parallel: bool = False, uses: str | None = None
+) -> Callable[[Callable[..., Any]], Kernel]:
     """Decorator: make ``fn`` a :class:`Kernel` (``parallel=True``: its ``prange`` loop has
-    independent iterations)."""
+    independent iterations; ``uses``: a module to import before compiling it, which
+    registers compiled versions of plain-Python helpers it calls, ``numba.extending.overload``).
+    """
 
     def wrap(fn: Callable[..., Any]) -> Kernel:
-        return Kernel(fn, parallel)
+        return Kernel(fn, parallel, uses)
 
     return wrap

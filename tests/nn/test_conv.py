@@ -243,10 +243,12 @@ def test_input_grad_strategies_agree(x_shape, w_shape, pads, dilation, groups):
         ((2, 6, 5, 7), (1, 6, 5, 3), {"padding": (2, 1)}),  # one output channel: k-major columns
     ],
 )
-def test_gradients_from_dy_columns_match_torch(x_shape, w_shape, kwargs, dtype):
+@pytest.mark.parametrize("dy_layout", ["nchw", "channels_last"])
+def test_gradients_from_dy_columns_match_torch(x_shape, w_shape, kwargs, dtype, dy_layout):
     """A stride-1 convolution takes dx and dW from one set of dy's columns
     (``_input_and_weight_grads``); both must equal PyTorch's, on the compiled and the NumPy
-    paths."""
+    paths, for a dy stored either way. Compiled, an NCHW dy is transposed block by block
+    (``_block_rows``), never copied whole (``_as_rows``)."""
     gs_dtype, t_dtype = DTYPES[dtype]
     rng = np.random.default_rng(3)
     xa, wa = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
@@ -256,13 +258,52 @@ def test_gradients_from_dy_columns_match_torch(x_shape, w_shape, kwargs, dtype):
     ga = rng.standard_normal(tuple(yt.shape))
     yt.backward(torch.tensor(ga, dtype=t_dtype))
     assert conv_impl._shares_dy_columns(w_shape, x_shape, tuple(yt.shape), (1, 1), 1)
+    as_rows = conv_impl._as_rows
+    whole_copies = []
+
+    def spy(g, key="g2"):
+        if not conv_impl._channels_last(g):
+            whole_copies.append(key)
+        return as_rows(g, key)
+
     for compiled in (True, False):
         x = gs.tensor(xa, dtype=gs_dtype, requires_grad=True)
         w = gs.tensor(wa, dtype=gs_dtype, requires_grad=True)
-        with contextlib.nullcontext() if compiled else jit.disabled():
-            F.conv2d(x, w, **kwargs).backward(gs.tensor(ga, dtype=gs_dtype))
+        g = ga.astype(dtype)
+        if dy_layout == "channels_last":
+            g = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+        whole_copies.clear()
+        with (
+            pytest.MonkeyPatch.context() as mp,
+            contextlib.nullcontext() if compiled else jit.disabled(),
+        ):
+            mp.setattr(conv_impl, "_as_rows", spy)
+            F.conv2d(x, w, **kwargs).backward(gs.tensor(g))
         close(x.grad, xt.grad, dtype, f"dx (compiled={compiled})")
         close(w.grad, wt.grad, dtype, f"dW (compiled={compiled})")
+        if compiled and jit.enabled():
+            assert whole_copies == [], whole_copies
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+def test_blocks_share_the_samples_evenly(n_threads):
+    """The column blocks cover the batch in order, differ in size by one sample at most and
+    come in a multiple of the threads, so each thread of a split op gets an even share."""
+    from gradschool.backend import threads
+
+    before = threads.get_num_threads()
+    threads.set_num_threads(n_threads)
+    try:
+        for n, row_bytes in ((64, 589_824), (65, 100_000), (7, 1 << 22), (128, 1 << 16), (1, 8)):
+            blocks = conv_impl._blocks(np, n, row_bytes)
+            assert blocks[0][0] == 0 and blocks[-1][1] == n
+            assert all(a[1] == b[0] for a, b in zip(blocks, blocks[1:], strict=False))
+            sizes = [stop - start for start, stop in blocks]
+            assert max(sizes) - min(sizes) <= 1 and min(sizes) >= 1
+            assert len(blocks) % n_threads == 0 or len(blocks) == n
+            assert max(sizes) * row_bytes <= max(conv_impl._BLOCK_BYTES, row_bytes)
+    finally:
+        threads.set_num_threads(before)
 
 
 def test_results_never_share_scratch_buffers():

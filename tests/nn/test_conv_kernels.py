@@ -93,7 +93,7 @@ def test_uncompiled_loops_read_as_the_reference():
     x = rng.standard_normal((2, 5, 6, 3))  # (N, H, W, C)
     cols = np.empty((2, 3, 3, 3, 3, 3))  # (B, OH, OW, KH, KW, C): stride 2, pad 1
     geometry = np.array((2, 3, 3, 3, 3, 3, 5, 6))  # B, OH, OW, KH, KW, C, H, W
-    kernels.im2col_cl.py(x.reshape(-1), cols.reshape(-1), geometry, 0, 2, 2, 1, 1, 1, 1)
+    kernels.im2col_cl.py(x.reshape(-1), cols.reshape(-1), geometry, 2, 2, 1, 1, 1, 1)
     xpad = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
     for oy in range(3):
         for ox in range(3):

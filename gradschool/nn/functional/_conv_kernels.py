@@ -32,7 +32,6 @@ def im2col_cl(
     x: Any,
     cols: Any,
     shape: Any,
-    start: int,
     stride_h: int,
     stride_w: int,
     top: int,
@@ -40,8 +39,8 @@ def im2col_cl(
     dil_h: int,
     dil_w: int,
 ) -> None:
-    """Fill the columns of samples ``start:start+B``: ``cols`` is a flat
-    (B, OH, OW, KH, KW, C) block, ``x`` the flat channels-last input (N, H, W, C), and
+    """Fill the columns of a block of B samples: ``cols`` is a flat (B, OH, OW, KH, KW, C)
+    array, ``x`` the block's flat channels-last input (B, H, W, C), and
     ``shape`` = (B, OH, OW, KH, KW, C, H, W). Zeros where a window reads padding (``top`` /
     ``left``: the padding before the first row / column; negative crops). A window row that
     lies inside the image, undilated, is KW*C consecutive values of x, copied in one run."""
@@ -49,7 +48,6 @@ def im2col_cl(
     kwc = kw * c
     for r in prange(b_count * oh):
         b, oy = r // oh, r % oh
-        n = start + b
         for ox in range(ow):
             x0 = ox * stride_w - left
             whole_row = dil_w == 1 and x0 >= 0 and x0 + kw <= w
@@ -60,7 +58,7 @@ def im2col_cl(
                     for k in range(np.uint64(kwc)):
                         cols[dst + k] = 0
                 elif whole_row:
-                    src = np.uint64(((n * h + y) * w + x0) * c)
+                    src = np.uint64(((b * h + y) * w + x0) * c)
                     for k in range(np.uint64(kwc)):
                         cols[dst + k] = x[src + k]
                 else:
@@ -68,7 +66,7 @@ def im2col_cl(
                         xx = x0 + j * dil_w
                         dj = dst + np.uint64(j * c)
                         if 0 <= xx < w:
-                            src = np.uint64(((n * h + y) * w + xx) * c)
+                            src = np.uint64(((b * h + y) * w + xx) * c)
                             for k in range(np.uint64(c)):
                                 cols[dj + k] = x[src + k]
                         else:
