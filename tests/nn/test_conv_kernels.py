@@ -30,6 +30,11 @@ CASES = [
     ((2, 16, 8, 8), (16, 16, 1, 1), {"stride": 2}),  # option-B shortcut
     ((1, 7, 6, 5), (3, 7, (2, 3)), {"stride": (2, 1), "padding": (1, 2)}),
     ((5, 16, 4, 4), (4, 16, 3, 3), {"padding": 1}),  # more samples than a block needs
+    # few channels: the k-major columns (im2col_k_major, from an NCHW input)
+    ((3, 1, 28, 28), (6, 1, 5, 5), {"padding": 2}),  # LeNet's first convolution
+    ((2, 3, 11, 10), (4, 3, 3, 3), {"padding": 1}),  # an RGB image
+    ((2, 3, 13, 12), (4, 3, 3, 3), {"stride": 2, "padding": (2, 3)}),  # wider than the kernel
+    ((2, 2, 14, 13), (3, 2, 3, 2), {"stride": (1, 3), "padding": (1, 4), "dilation": 2}),
 ]
 
 
@@ -75,15 +80,20 @@ def test_compiled_path_matches_numpy_and_torch(x_shape, w_shape, kwargs, dtype, 
 def test_the_kernels_are_the_ones_running(monkeypatch):
     conv = __import__("gradschool.nn.functional.conv", fromlist=["conv"])
     calls = []
-    for name in ("im2col_cl", "col2im_cl"):
+    for name in ("im2col_cl", "col2im_cl", "im2col_k_major"):
         real = getattr(conv, name)
         monkeypatch.setattr(conv, name, lambda *a, _r=real, _n=name: calls.append(_n) or _r(*a))
     x, w, dy = (np.ones(s, np.float32) for s in ((2, 16, 8, 8), (16, 16, 3, 3), (2, 16, 4, 4)))
+    rgb, w3 = np.ones((2, 3, 32, 32), np.float32), np.ones((16, 3, 3, 3), np.float32)
+    dy3 = np.ones((2, 16, 16, 16), np.float32)
     _run(_channels_last(x), w, _channels_last(dy), {"stride": 2, "padding": 1})
     assert "im2col_cl" in calls and "col2im_cl" in calls
+    _run(rgb, w3, dy3, {"stride": 2, "padding": 1})
+    assert "im2col_k_major" in calls
     calls.clear()
     with jit.disabled():
         _run(_channels_last(x), w, _channels_last(dy), {"stride": 2, "padding": 1})
+        _run(rgb, w3, dy3, {"stride": 2, "padding": 1})
     assert calls == []
 
 
@@ -100,6 +110,10 @@ def test_uncompiled_loops_read_as_the_reference():
             np.testing.assert_array_equal(
                 cols[:, oy, ox], xpad[:, 2 * oy : 2 * oy + 3, 2 * ox : 2 * ox + 3]
             )
+    xn = np.ascontiguousarray(x.transpose(0, 3, 1, 2))  # (N, C, H, W)
+    k_major = np.empty((3, 3, 3, 2, 3, 3))  # (KH, KW, C, B, OH, OW)
+    kernels.im2col_k_major.py(xn.reshape(-1), k_major.reshape(-1), geometry, 2, 2, 1, 1, 1, 1)
+    np.testing.assert_array_equal(k_major, cols.transpose(3, 4, 5, 0, 1, 2))
     dx = np.empty_like(x)
     kernels.col2im_cl.py(cols.reshape(-1), dx.reshape(-1), geometry, 2, 2, 1, 1, 1, 1)
     counts = np.zeros((7, 8))

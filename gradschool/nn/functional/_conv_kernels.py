@@ -24,7 +24,7 @@ import numpy as np
 
 from ...backend.jit import kernel, prange
 
-__all__ = ["col2im_cl", "im2col_cl"]
+__all__ = ["col2im_cl", "im2col_cl", "im2col_k_major"]
 
 
 @kernel(parallel=True)
@@ -117,3 +117,50 @@ def col2im_cl(
                                 sj = src + np.uint64(j * c)
                                 for k in range(np.uint64(c)):
                                     dx[dst + k] += dcols[sj + k]
+
+
+@kernel(parallel=True)
+def im2col_k_major(
+    x: Any,
+    cols: Any,
+    shape: Any,
+    stride_h: int,
+    stride_w: int,
+    top: int,
+    left: int,
+    dil_h: int,
+    dil_w: int,
+) -> None:
+    """The columns of a block of B samples with few channels, kernel offsets first: ``cols``
+    a flat (KH, KW, C, B, OH, OW) array, ``x`` the block's flat NCHW input (B, C, H, W), and
+    ``shape`` = (B, OH, OW, KH, KW, C, H, W). Each column row is one output row of one tap:
+    the input row it reads, shifted (a run of OW values at stride 1), with zeros where the
+    window hangs over the border. ``conv.py`` builds these rows from a padded copy's strided
+    view without the kernels: NumPy's loop per row of 28 values costs more than the copy."""
+    b_count, oh, ow, kh, kw, c, h, w = shape
+    for r in prange(kh * kw * c):
+        i, j, ch = r // (kw * c), (r // c) % kw, r % c
+        # the outputs whose tap (i, j) reads inside the image along a row: lo <= ox < hi
+        first = j * dil_w - left  # input column read by output 0
+        lo = min(ow, max(0, -(first // stride_w)))
+        hi = max(lo, min(ow, (w - 1 - first) // stride_w + 1)) if first < w else lo
+        for b in range(b_count):
+            for oy in range(oh):
+                y = oy * stride_h + i * dil_h - top
+                dst = np.uint64((((r * b_count) + b) * oh + oy) * ow)
+                if y < 0 or y >= h:
+                    for k in range(np.uint64(ow)):
+                        cols[dst + k] = 0
+                    continue
+                src = ((b * c + ch) * h + y) * w + first
+                for k in range(np.uint64(lo)):
+                    cols[dst + k] = 0
+                if stride_w == 1:
+                    run, at = np.uint64(src + lo), dst + np.uint64(lo)
+                    for k in range(np.uint64(hi - lo)):
+                        cols[at + k] = x[run + k]
+                else:
+                    for ox in range(lo, hi):
+                        cols[dst + np.uint64(ox)] = x[np.uint64(src + ox * stride_w)]
+                for k in range(np.uint64(hi), np.uint64(ow)):
+                    cols[dst + k] = 0

@@ -52,7 +52,7 @@ from ...backend.device import get_array_module
 from ...backend.layout import batched_transpose, copy_into
 from ...ops._util import add_to_rows, sum_rows
 from ...tensor import Tensor
-from ._conv_kernels import col2im_cl, im2col_cl
+from ._conv_kernels import col2im_cl, im2col_cl, im2col_k_major
 from ._position_classes import PositionClass, multiply_adds, position_classes
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
@@ -192,13 +192,14 @@ def _compiled_columns_apply(c: int, kernel: Pair, stride: Pair, pads: Pads, ow: 
     return not trivial and not _few_channels(c, kernel[1], ow)
 
 
-def _blocks(xp: Any, n: int, row_bytes: int, limit: int = _BLOCK_BYTES) -> list[Pair]:
+def _blocks(xp: Any, n: int, row_bytes: int, limit: int | None = None) -> list[Pair]:
     """The ``(start, stop)`` sample ranges of the column blocks: each block's columns within
-    ``limit`` bytes, and the block count a multiple of the threads, so that each thread of
-    a split op (``backend/threads.py``) gets an even share. One block on the GPU, where one
-    big GEMM is best."""
+    ``limit`` bytes (``_BLOCK_BYTES`` by default), and the block count a multiple of the
+    threads, so that each thread of a split op (``backend/threads.py``) gets an even share.
+    One block on the GPU, where one big GEMM is best."""
     if xp is not np or n == 0:
         return [(0, n)]
+    limit = limit or _BLOCK_BYTES
     count = -(-n // max(1, min(n, limit // max(1, row_bytes))))
     t = threads.get_num_threads()
     count = min(n, -(-count // t) * t)
@@ -301,6 +302,23 @@ def _column_plan(
             return cols.reshape(b * per_sample, 1, k)
 
         return False, blocks, build_compiled
+    if (
+        _few_channels(c, kw, ow)
+        and _compiled(x, groups, channels_last=False)
+        and x.flags.c_contiguous
+        and min(pads) >= 0
+    ):
+        geometry = (oh, ow, kh, kw, c, *x.shape[2:])
+
+        def build_k_major(start: int, stop: int) -> Any:
+            b = stop - start
+            cols = _buffer(np, "cols", (kh, kw, c, b, oh, ow), x.dtype)
+            shape = np.array((b, *geometry), dtype=np.int64)
+            flat_x = x[start:stop].reshape(-1)
+            im2col_k_major(flat_x, cols.reshape(-1), shape, *stride, pads[0], pads[2], *dilation)
+            return cols.reshape(1, k, b * per_sample)
+
+        return True, blocks, build_k_major
     windows = _windows(_pad(x, pads), kernel, stride, dilation, out_hw, groups)
     k_major = _k_major(windows)
     cg = c // groups
