@@ -27,6 +27,10 @@ The blocks are independent, so a split op (``backend/threads.py``) hands each th
 it builds their columns and runs their GEMMs (one-thread BLAS calls) in its own scratch
 buffers, and the weight gradient's per-block partial sums are added up in block order.
 
+At small outputs much of im2col's work is multiplying the zero padding (16% for a 3x3
+kernel at 8x8): there the positions are split into a few classes read by the same taps,
+each multiplied by its own rows of W ("zero skipping" below, ``_position_classes.py``).
+
 A **transposed convolution** (``conv_transpose2d``, "fractionally strided", CS231n L11
 "Upsampling") is exactly the input gradient of a convolution, and its gradient is a
 convolution: the two share every helper below. **Groups** split the channels into ``G``
