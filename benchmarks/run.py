@@ -61,12 +61,12 @@ import numpy as np
 import op_overhead
 import torch
 from _common import (
+    best_gflops,
     format_table,
     interleaved_medians,
     machine_lines,
     pin_threads,
     sgemm_gflops,
-    timed,
 )
 
 import gradschool as gs
@@ -196,19 +196,18 @@ def network_rows(s: Settings) -> tuple[list[Row], list[Row], list[str]]:
 
 
 # ------------------------------------------------------------------------ the ops
-def torch_sgemm_gflops(n: int = 1024, repeat: int = 5) -> float:
-    """``torch.mm``'s float32 rate on ``(n, n) @ (n, n)`` in GFLOP/s (best of ``repeat``)."""
+def torch_sgemm_gflops(n: int = 1024) -> float:
+    """``torch.mm``'s float32 rate on ``(n, n) @ (n, n)`` in GFLOP/s (``best_gflops``)."""
     a = torch.randn(n, n)
     b = a.clone()
-    torch.mm(a, b)
-    return 2 * n**3 / min(timed(lambda: torch.mm(a, b)) for _ in range(repeat)) / 1e9
+    return best_gflops(lambda: torch.mm(a, b), 2 * n**3)
 
 
 def op_rows(s: Settings) -> list[Row]:
     """The SGEMM reference, the ``nn_ops`` rows and the ``add`` overhead rows."""
     sgemm, torch_sgemm = sgemm_gflops(), torch_sgemm_gflops()
     rows = [
-        Row("float32 GEMM 1024³ (NumPy's BLAS vs torch.mm), best of 5", f"GFLOP/s {UP}",
+        Row("float32 GEMM 1024³ (NumPy's BLAS vs torch.mm), best of 5x5", f"GFLOP/s {UP}",
             sgemm, torch_sgemm, "the reference for the conv2d rows")
     ]  # fmt: skip
     for name, arrays, op, flops in nn_ops.workloads():
