@@ -118,3 +118,51 @@ def test_a_new_grad_has_the_leafs_layout():
     (y.transpose(1, 3) * 2).sum().backward()  # the op's gradient is a transposed view
     assert y.grad.data.flags.c_contiguous
     np.testing.assert_array_equal(y.grad.numpy(), np.full((2, 16, 3, 4), 2.0, np.float32))
+
+
+class Seen(gs.autograd.Function):
+    """Identity that remembers which arrays its backward was handed and made."""
+
+    handed: list[int] = []
+    made: list[int] = []
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, g):
+        Seen.handed.append(id(g))
+        out = g * 1
+        Seen.made.append(id(out))
+        return (out,)
+
+
+@steals
+def test_a_node_with_two_consumers_sums_its_gradients_in_place():
+    """A residual block's input gets the gradients of both paths: the second is added into
+    the first (nothing else holds it), so the node's backward is handed that same array."""
+    rng = np.random.default_rng(0)
+    xa = rng.standard_normal((3, 4))
+    x = gs.tensor(xa, requires_grad=True)
+    h = Seen.apply(x)  # a node with two consumers, each making a fresh gradient
+    Seen.handed.clear()
+    Seen.made.clear()
+    (Seen.apply(h) + Seen.apply(h) * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full((3, 4), 4.0))
+    # the backwards of the two consumers ran first; h's was handed the first one's array
+    assert len(Seen.handed) == 3 and Seen.handed[2] in Seen.made[:2]
+
+
+def test_a_gradient_handed_to_two_inputs_is_not_summed_into():
+    """Add hands one array to both of its inputs; when both lead to one node the sum must
+    not be written into that shared array (the other entry still holds it)."""
+    rng = np.random.default_rng(0)
+    xa = rng.standard_normal((3, 4))
+    y = gs.tensor(xa, requires_grad=True)
+    hy = Fresh.apply(y)
+    (hy + hy + hy).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), np.full((3, 4), 6.0))
+    z = gs.tensor(xa, requires_grad=True)
+    hz = Seen.apply(z)
+    s = hz + hz
+    (s * s).sum().backward()  # d/dz (2z)^2 = 8z
+    np.testing.assert_allclose(z.grad.numpy(), 8 * xa)
