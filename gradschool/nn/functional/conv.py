@@ -560,6 +560,95 @@ def _conv_by_class(
     threads.parallel_map(block, _blocks(np, n, widest * x.dtype.itemsize, limit))
 
 
+# ---------------------------------------------------------------- columns by slices
+def _fused_plan(
+    x: Any, kernel: Pair, stride: Pair, pads: Pads, out_hw: Pair, groups: int, o: int
+) -> int:
+    """Rows per slice when the columns are built slice by slice beside their products
+    (``_conv_fused.py``): one group, the compiled im2col, products sliced for BLAS's
+    small-matrix kernels (``_slice_rows``) and called from compiled code; else 0."""
+    n, c = x.shape[:2]
+    k = kernel[0] * kernel[1] * c
+    if (
+        groups != 1
+        or not _compiled_columns_apply(c, kernel, stride, pads, out_hw[1])
+        or not _compiled(x, 1, channels_last=False)
+        or not _blockwise_layout(x)
+        or _sliced_gemm(x.dtype) is None
+    ):
+        return 0
+    return _slice_rows(k, o, n * out_hw[0] * out_hw[1])
+
+
+def _conv_fused(
+    x: Any,
+    w_rows: Any,
+    out_rows: Any,
+    kernel: Pair,
+    stride: Pair,
+    pads: Pads,
+    dilation: Pair,
+    out_hw: Pair,
+    rows: int,
+) -> None:
+    """``out_rows`` (N*OH*OW, O), row-major, set to the convolution of x with W as
+    ``(KH*KW*C, O)`` rows, each block's columns built ``rows`` positions at a time right
+    before their product (``_conv_fused.conv_in_slices``)."""
+    from . import _conv_fused, _gemm_slices
+
+    n, c, h, w = x.shape
+    (kh, kw), per_sample = kernel, out_hw[0] * out_hw[1]
+    k, o = kh * kw * c, w_rows.shape[1]
+    fn = _sliced_gemm(x.dtype)[1]
+    w_op = _gemm_slices.operand(w_rows, -1)
+    geometry = np.array((*stride, pads[0], pads[2], *dilation), dtype=np.int64)
+    one, zero = x.dtype.type(1), x.dtype.type(0)
+
+    def block(samples: Pair) -> None:
+        start, stop = samples
+        flat_x = _block_rows(x, start, stop, "x_block").reshape(-1)
+        cols = _buffer(np, "slice_cols", (rows * k,), x.dtype)
+        shape = np.array((stop - start, *out_hw, kh, kw, c, h, w), dtype=np.int64)
+        dst = _gemm_slices.operand(out_rows[start * per_sample : stop * per_sample], 0)
+        _conv_fused.conv_in_slices(fn, flat_x, cols, shape, geometry, rows, w_op, dst, o, one, zero)
+
+    threads.parallel_map(block, _blocks(np, n, k * per_sample * x.dtype.itemsize))
+
+
+def _grads_fused(
+    g: Any, x: Any, wf: Any, dx_rows: Any, kernel: Pair, gpads: Pads, dilation: Pair, rows: int
+) -> Any:
+    """``_input_and_weight_grads``' dx (into ``dx_rows``, (N*H*W, C)) and weight gradient
+    (returned in ``wf``'s (KH*KW*O, C) layout), dy's columns built ``rows`` input positions
+    at a time beside both products (``_conv_fused.grads_in_slices``)."""
+    from . import _conv_fused, _gemm_slices
+
+    n, o, oh, ow = g.shape
+    c, h, w = x.shape[1:]
+    (kh, kw), per_sample = kernel, h * w
+    k = kh * kw * o
+    fn = _sliced_gemm(g.dtype)[1]
+    wf_op = _gemm_slices.operand(wf, -1)
+    geometry = np.array((1, 1, gpads[0], gpads[2], *dilation), dtype=np.int64)
+    one, zero = g.dtype.type(1), g.dtype.type(0)
+
+    def block(samples: Pair) -> Any:
+        start, stop = samples
+        flat_g = _block_rows(g, start, stop, "g_block").reshape(-1)
+        x_op = _gemm_slices.operand(_block_rows(x, start, stop, "x2"), 0)
+        dx_op = _gemm_slices.operand(dx_rows[start * per_sample : stop * per_sample], 0)
+        part = np.zeros((k, c), dtype=g.dtype)
+        cols = _buffer(np, "slice_cols", (rows * k,), g.dtype)
+        shape = np.array((stop - start, h, w, kh, kw, o, oh, ow), dtype=np.int64)
+        gw_op = _gemm_slices.operand(part, -1)
+        _conv_fused.grads_in_slices(
+            fn, flat_g, cols, shape, geometry, rows, wf_op, dx_op, x_op, gw_op, c, one, zero
+        )
+        return part
+
+    return _sum(threads.parallel_map(block, _blocks(np, n, k * per_sample * g.dtype.itemsize)))
+
+
 def _conv(
     x: Any,
     w: Any,
@@ -588,8 +677,11 @@ def _conv(
     rows = out.transpose(0, 2, 3, 1).reshape(n * per_sample, groups, o // groups)  # a view
     wg = _grouped_weight(w, groups)
     classes = _class_plan(x, kernel, stride, pads, dilation, out_hw, groups, o)
+    fused = None if classes else _fused_plan(x, kernel, stride, pads, out_hw, groups, o)
     if classes:
         _conv_by_class(x, wg[0], out.transpose(0, 2, 3, 1), kernel, pads, classes)
+    elif fused:
+        _conv_fused(x, wg[0], rows[:, 0], kernel, stride, pads, dilation, out_hw, fused)
     else:
         k_major, blocks, build = _column_plan(x, kernel, stride, pads, dilation, out_hw, groups)
 
@@ -836,6 +928,11 @@ def _input_and_weight_grads(g: Any, x: Any, w: Any, pads: Pads, dilation: Pair) 
     classes = plan if blockwise else None
     if classes:
         gw = _grads_by_class(g, x, wf, dx.transpose(0, 2, 3, 1), (kh, kw), gpads, classes)
+        gw = gw.reshape(kh, kw, o, c)[::-1, ::-1].transpose(2, 3, 0, 1)
+        return dx, xp.ascontiguousarray(gw)
+    fused = _fused_plan(g, (kh, kw), (1, 1), gpads, (h, w_), 1, c) if blockwise else 0
+    if fused:
+        gw = _grads_fused(g, x, wf, dx_rows, (kh, kw), gpads, dilation, fused)
         gw = gw.reshape(kh, kw, o, c)[::-1, ::-1].transpose(2, 3, 0, 1)
         return dx, xp.ascontiguousarray(gw)
     x_rows = None if blockwise else _as_rows(x, "x2")

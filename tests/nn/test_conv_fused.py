@@ -1,0 +1,111 @@
+"""Columns built slice by slice beside their products (``_conv_fused.py``): the slices'
+columns are im2col's rows, and convolutions through them equal PyTorch's, forward and
+backward, in both layouts and dtypes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import gradschool as gs
+import gradschool.nn.functional as F
+from gradschool.backend import jit
+from gradschool.nn.functional import _conv_kernels as kernels
+from gradschool.nn.functional import conv as conv_impl
+
+pytestmark = pytest.mark.skipif(
+    not jit.enabled() or conv_impl._sliced_gemm(np.float32) is None,
+    reason="needs the kernels and OpenBLAS's 64-bit cblas entry points",
+)
+
+
+def test_slice_columns_are_im2col_rows():
+    from gradschool.nn.functional._conv_fused import _columns
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 7, 6, 4))  # (B, H, W, C)
+    geometry = np.array((3, 4, 3, 3, 3, 4, 7, 6))  # B, OH, OW, KH, KW, C, H, W: stride 2, pad 1
+    whole = np.empty((3 * 4 * 3, 3 * 3 * 4))
+    kernels.im2col_cl.py(x.reshape(-1), whole.reshape(-1), geometry, 2, 2, 1, 1, 1, 1)
+    for first, stop in ((0, 36), (5, 17), (30, 36)):
+        cols = np.full((stop - first) * 36, np.nan)
+        _columns(x.reshape(-1), cols, geometry, first, stop, 2, 2, 1, 1, 1, 1)
+        np.testing.assert_array_equal(cols.reshape(-1, 36), whole[first:stop])
+
+
+@pytest.fixture
+def fused_calls(monkeypatch):
+    monkeypatch.setattr(conv_impl, "_small_gemm", True)  # slices on any CPU
+    calls = []
+    for name in ("_conv_fused", "_grads_fused"):
+        real = getattr(conv_impl, name)
+        monkeypatch.setattr(
+            conv_impl, name, lambda *a, _r=real, _n=name: calls.append(_n) or _r(*a)
+        )
+    return calls
+
+
+def _stored(a, layout):
+    if layout == "channels_last":
+        return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    return np.ascontiguousarray(a)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["channels_last", "nchw"])
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape", "kwargs", "both"),
+    [
+        ((6, 16, 16, 16), (16, 16, 3, 3), {"padding": 1}, True),
+        ((12, 8, 14, 13), (12, 8, 3, 3), {"padding": (2, 1), "dilation": 2}, True),
+        ((6, 6, 14, 14), (16, 6, 5, 5), {}, False),  # LeNet's second: dx by col2im
+        ((6, 16, 16, 16), (32, 16, 3, 3), {"stride": 2, "padding": 1}, False),
+    ],
+)
+def test_fused_convolution_matches_torch(
+    fused_calls, x_shape, w_shape, kwargs, both, layout, dtype
+):
+    rng = np.random.default_rng(1)
+    xa = _stored(rng.standard_normal(x_shape).astype(dtype), layout)
+    wa = rng.standard_normal(w_shape).astype(dtype)
+    tx = torch.tensor(np.ascontiguousarray(xa), requires_grad=True)
+    tw = torch.tensor(wa, requires_grad=True)
+    ty = torch.nn.functional.conv2d(tx, tw, **kwargs)
+    ga = _stored(rng.standard_normal(tuple(ty.shape)).astype(dtype), layout)
+    ty.backward(torch.tensor(np.ascontiguousarray(ga)))
+    x, w = gs.tensor(xa, requires_grad=True), gs.tensor(wa, requires_grad=True)
+    y = F.conv2d(x, w, **kwargs)
+    y.backward(gs.tensor(ga))
+    # both passes where the input gradient comes from dy's columns, else the forward
+    assert fused_calls == (["_conv_fused", "_grads_fused"] if both else ["_conv_fused"])
+    tol = {"rtol": 1e-4, "atol": 1e-4} if dtype == np.float32 else {"rtol": 1e-10, "atol": 1e-10}
+    for ours, theirs in ((y, ty), (x.grad, tx.grad), (w.grad, tw.grad)):
+        assert ours.detach().numpy().dtype == dtype
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), **tol)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_fused_on_threads_equals_the_blocks(fused_calls, monkeypatch, n_threads):
+    """On one thread or two, the fused path gives the block-by-block path's numbers."""
+    from gradschool.backend import threads
+
+    rng = np.random.default_rng(2)
+    xa = _stored(rng.standard_normal((9, 16, 12, 12)).astype(np.float32), "channels_last")
+    wa = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    before = threads.get_num_threads()
+    threads.set_num_threads(n_threads)
+    try:
+        results = []
+        for fused in (True, False):
+            if not fused:
+                monkeypatch.setattr(conv_impl, "_fused_plan", lambda *a: 0)
+            x, w = gs.tensor(xa, requires_grad=True), gs.tensor(wa, requires_grad=True)
+            y = F.conv2d(x, w, padding=1)
+            y.backward(gs.ones(*y.shape))
+            results.append((y.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
+        assert fused_calls[:2] == ["_conv_fused", "_grads_fused"]
+        for a, b in zip(*results, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    finally:
+        threads.set_num_threads(before)
