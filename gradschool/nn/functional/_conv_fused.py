@@ -20,7 +20,7 @@ import numpy as np
 
 from ._gemm_slices import NO_TRANS, TRANS, _cblas_gemm
 
-__all__ = ["conv_in_slices", "grads_in_slices"]
+__all__ = ["conv_in_slices", "conv_k_major_in_slices", "grads_in_slices", "weight_grad_in_slices"]
 
 
 @numba.njit(nogil=True, cache=True)
@@ -139,3 +139,113 @@ def grads_in_slices(
         _cblas_gemm(
             fn, TRANS, x[2], k, c, e - s, one, a, k, x[0] + s * x[3], x[1], one, gw[0], gw[1]
         )  # fmt: skip
+
+
+@numba.njit(nogil=True, cache=True)
+def _k_major_columns(
+    x: Any,
+    cols: Any,
+    shape: Any,
+    first: int,
+    stop: int,
+    stride_h: int,
+    stride_w: int,
+    top: int,
+    left: int,
+    dil_h: int,
+    dil_w: int,
+) -> None:
+    """``_conv_kernels.im2col_k_major`` for the output rows ``first:stop`` (flat over (B, OH))
+    of a block with few channels: ``cols`` gets (KH*KW*C, (stop - first)*OW) values, ``x``
+    is the block's flat NCHW input, ``shape`` = (B, OH, OW, KH, KW, C, H, W)."""
+    b_count, oh, ow, kh, kw, c, h, w = shape
+    width = (stop - first) * ow
+    for r in range(kh * kw * c):
+        i, j, ch = r // (kw * c), (r // c) % kw, r % c
+        start = j * dil_w - left
+        lo = min(ow, max(0, -(start // stride_w)))
+        hi = max(lo, min(ow, (w - 1 - start) // stride_w + 1)) if start < w else lo
+        for q in range(first, stop):
+            b, oy = q // oh, q % oh
+            y = oy * stride_h + i * dil_h - top
+            dst = np.uint64(r * width + (q - first) * ow)
+            if y < 0 or y >= h:
+                for k in range(np.uint64(ow)):
+                    cols[dst + k] = 0
+                continue
+            src = ((b * c + ch) * h + y) * w + start
+            for k in range(np.uint64(lo)):
+                cols[dst + k] = 0
+            for ox in range(lo, hi):
+                cols[dst + np.uint64(ox)] = x[np.uint64(src + ox * stride_w)]
+            for k in range(np.uint64(hi), np.uint64(ow)):
+                cols[dst + k] = 0
+
+
+@numba.njit(nogil=True, cache=True)
+def conv_k_major_in_slices(
+    fn: int,
+    x: Any,
+    cols: Any,
+    shape: Any,
+    geometry: Any,
+    rows: int,
+    w: Any,
+    out: Any,
+    n: int,
+    one: Any,
+    zero: Any,
+) -> None:
+    """``conv_in_slices`` for few channels: ``rows`` output rows of kernel-offset-major
+    columns (``_k_major_columns``) at a time, multiplied read transposed."""
+    b_count, oh, ow, kh, kw, c = shape[0], shape[1], shape[2], shape[3], shape[4], shape[5]
+    k = kh * kw * c
+    sh, sw, top, left, dh, dw = geometry
+    for s in range(0, b_count * oh, rows):
+        e = min(b_count * oh, s + rows)
+        _k_major_columns(x, cols, shape, s, e, sh, sw, top, left, dh, dw)
+        npos = (e - s) * ow
+        _cblas_gemm(
+            fn, TRANS, w[2], npos, n, k, one, cols.ctypes.data, npos, w[0], w[1], zero,
+            out[0] + s * ow * out[3], out[1],
+        )  # fmt: skip
+
+
+@numba.njit(nogil=True, cache=True)
+def weight_grad_in_slices(
+    fn: int,
+    x: Any,
+    cols: Any,
+    shape: Any,
+    geometry: Any,
+    rows: int,
+    dy: Any,
+    gw: Any,
+    n: int,
+    one: Any,
+    k_major: bool,
+) -> None:
+    """``gw += colsᵀ @ dy`` for a block, the columns of x built a slice at a time: ``rows``
+    positions (``_columns``, channels-last x) or output rows (``k_major``: few channels,
+    NCHW x). ``dy`` (positions, O) and ``gw`` (K, O) are ``(address, ld, trans, step)``
+    operands, ``step`` dy's bytes per position."""
+    b_count, oh, ow, kh, kw, c = shape[0], shape[1], shape[2], shape[3], shape[4], shape[5]
+    k = kh * kw * c
+    sh, sw, top, left, dh, dw = geometry
+    total = b_count * oh if k_major else b_count * oh * ow
+    for s in range(0, total, rows):
+        e = min(total, s + rows)
+        a = cols.ctypes.data
+        if k_major:
+            _k_major_columns(x, cols, shape, s, e, sh, sw, top, left, dh, dw)
+            npos, first = (e - s) * ow, s * ow
+            _cblas_gemm(
+                fn, NO_TRANS, dy[2], k, n, npos, one, a, npos, dy[0] + first * dy[3], dy[1],
+                one, gw[0], gw[1],
+            )  # fmt: skip
+        else:
+            _columns(x, cols, shape, s, e, sh, sw, top, left, dh, dw)
+            _cblas_gemm(
+                fn, TRANS, dy[2], k, n, e - s, one, a, k, dy[0] + s * dy[3], dy[1], one,
+                gw[0], gw[1],
+            )  # fmt: skip

@@ -569,21 +569,34 @@ _FUSED_BLOCK_BYTES = 1 << 24  # of columns a block would have had, built whole
 
 def _fused_plan(
     x: Any, kernel: Pair, stride: Pair, pads: Pads, out_hw: Pair, groups: int, o: int
-) -> int:
-    """Rows per slice when the columns are built slice by slice beside their products
-    (``_conv_fused.py``): one group, the compiled im2col, products sliced for BLAS's
-    small-matrix kernels (``_slice_rows``) and called from compiled code; else 0."""
+) -> tuple[int, bool] | None:
+    """``(slice, k_major)`` when the columns are built slice by slice beside their products
+    (``_conv_fused.py``): one group, the compiled im2col (channels-last rows, or for few
+    channels an NCHW input's kernel-offset-major rows), products sliced for BLAS's
+    small-matrix kernels (``_slice_rows``) and called from compiled code. ``slice`` counts
+    positions, or output rows when ``k_major``. None otherwise."""
     n, c = x.shape[:2]
-    k = kernel[0] * kernel[1] * c
-    if (
-        groups != 1
-        or not _compiled_columns_apply(c, kernel, stride, pads, out_hw[1])
-        or not _compiled(x, 1, channels_last=False)
-        or not _blockwise_layout(x)
-        or _sliced_gemm(x.dtype) is None
-    ):
-        return 0
-    return _slice_rows(k, o, n * out_hw[0] * out_hw[1])
+    (kh, kw), (oh, ow) = kernel, out_hw
+    if groups != 1 or not _compiled(x, 1, channels_last=False) or _sliced_gemm(x.dtype) is None:
+        return None
+    if _compiled_columns_apply(c, kernel, stride, pads, ow) and _blockwise_layout(x):
+        k_major = False
+    elif _few_channels(c, kw, ow) and x.flags.c_contiguous and min(pads) >= 0:
+        k_major = True
+    else:
+        return None
+    rows = _slice_rows(kh * kw * c, o, n * oh * ow)
+    if not rows:
+        return None
+    return (max(1, rows // ow) if k_major else rows), k_major
+
+
+def _fused_block(x: Any, start: int, stop: int, k_major: bool) -> Any:
+    """A block's input as the fused loops read it: flat NCHW for kernel-offset-major
+    columns, else flat channels-last (``_block_rows``)."""
+    if k_major:
+        return x[start:stop].reshape(-1)
+    return _block_rows(x, start, stop, "x_block").reshape(-1)
 
 
 def _conv_fused(
@@ -595,31 +608,73 @@ def _conv_fused(
     pads: Pads,
     dilation: Pair,
     out_hw: Pair,
-    rows: int,
+    plan: tuple[int, bool],
 ) -> None:
     """``out_rows`` (N*OH*OW, O), row-major, set to the convolution of x with W as
-    ``(KH*KW*C, O)`` rows, each block's columns built ``rows`` positions at a time right
-    before their product (``_conv_fused.conv_in_slices``)."""
+    ``(KH*KW*C, O)`` rows, each block's columns built a slice at a time right before their
+    product (``_conv_fused.conv_in_slices`` / ``conv_k_major_in_slices``)."""
     from . import _conv_fused, _gemm_slices
 
     n, c, h, w = x.shape
     (kh, kw), per_sample = kernel, out_hw[0] * out_hw[1]
     k, o = kh * kw * c, w_rows.shape[1]
+    rows, k_major = plan
     fn = _sliced_gemm(x.dtype)[1]
     w_op = _gemm_slices.operand(w_rows, -1)
     geometry = np.array((*stride, pads[0], pads[2], *dilation), dtype=np.int64)
     one, zero = x.dtype.type(1), x.dtype.type(0)
+    loop = _conv_fused.conv_k_major_in_slices if k_major else _conv_fused.conv_in_slices
+    cols_size = rows * (out_hw[1] if k_major else 1) * k
 
     def block(samples: Pair) -> None:
         start, stop = samples
-        flat_x = _block_rows(x, start, stop, "x_block").reshape(-1)
-        cols = _buffer(np, "slice_cols", (rows * k,), x.dtype)
+        flat_x = _fused_block(x, start, stop, k_major)
+        cols = _buffer(np, "slice_cols", (cols_size,), x.dtype)
         shape = np.array((stop - start, *out_hw, kh, kw, c, h, w), dtype=np.int64)
         dst = _gemm_slices.operand(out_rows[start * per_sample : stop * per_sample], 0)
-        _conv_fused.conv_in_slices(fn, flat_x, cols, shape, geometry, rows, w_op, dst, o, one, zero)
+        loop(fn, flat_x, cols, shape, geometry, rows, w_op, dst, o, one, zero)
 
     bytes_per_sample = k * per_sample * x.dtype.itemsize
     threads.parallel_map(block, _blocks(np, n, bytes_per_sample, _FUSED_BLOCK_BYTES))
+
+
+def _weight_grad_fused(
+    x: Any,
+    g2: Any,
+    w_shape: tuple[int, ...],
+    out_hw: Pair,
+    stride: Pair,
+    pads: Pads,
+    dilation: Pair,
+    plan: tuple[int, bool],
+) -> Any:
+    """``_weight_grad`` with x's columns rebuilt a slice at a time beside their product
+    (``_conv_fused.weight_grad_in_slices``); returns dW as (KH*KW*C, O)."""
+    from . import _conv_fused, _gemm_slices
+
+    n, c, h, w = x.shape
+    o, _, kh, kw = w_shape
+    per_sample, k = out_hw[0] * out_hw[1], kh * kw * c
+    rows, k_major = plan
+    fn = _sliced_gemm(x.dtype)[1]
+    geometry = np.array((*stride, pads[0], pads[2], *dilation), dtype=np.int64)
+    cols_size = rows * (out_hw[1] if k_major else 1) * k
+
+    def block(samples: Pair) -> Any:
+        start, stop = samples
+        flat_x = _fused_block(x, start, stop, k_major)
+        cols = _buffer(np, "slice_cols", (cols_size,), x.dtype)
+        shape = np.array((stop - start, *out_hw, kh, kw, c, h, w), dtype=np.int64)
+        dy = _gemm_slices.operand(g2[start * per_sample : stop * per_sample], 0)
+        part = np.zeros((k, o), dtype=x.dtype)
+        gw = _gemm_slices.operand(part, -1)
+        _conv_fused.weight_grad_in_slices(
+            fn, flat_x, cols, shape, geometry, rows, dy, gw, o, x.dtype.type(1), k_major
+        )
+        return part
+
+    bytes_per_sample = k * per_sample * x.dtype.itemsize
+    return _sum(threads.parallel_map(block, _blocks(np, n, bytes_per_sample, _FUSED_BLOCK_BYTES)))
 
 
 def _grads_fused(
@@ -761,6 +816,11 @@ def _weight_grad(
     xp = get_array_module(x)
     o, cg, kh, kw = w_shape
     per_sample = out_hw[0] * out_hw[1]
+    fused = _fused_plan(x, (kh, kw), stride, pads, out_hw, groups, o)
+    if fused and xp is np and g2.strides[1] == g2.itemsize:
+        gw = _weight_grad_fused(x, g2, w_shape, out_hw, stride, pads, dilation, fused)
+        # (KH, KW, C, O) -> (O, C, KH, KW)
+        return np.ascontiguousarray(gw.reshape(kh, kw, cg, o).transpose(3, 2, 0, 1))
     g3 = g2.reshape(-1, groups, o // groups).transpose(1, 0, 2)  # (G, P, O/G)
     k_major, blocks, build = _column_plan(x, (kh, kw), stride, pads, dilation, out_hw, groups)
 
@@ -938,9 +998,9 @@ def _input_and_weight_grads(g: Any, x: Any, w: Any, pads: Pads, dilation: Pair) 
         gw = _grads_by_class(g, x, wf, dx.transpose(0, 2, 3, 1), (kh, kw), gpads, classes)
         gw = gw.reshape(kh, kw, o, c)[::-1, ::-1].transpose(2, 3, 0, 1)
         return dx, xp.ascontiguousarray(gw)
-    fused = _fused_plan(g, (kh, kw), (1, 1), gpads, (h, w_), 1, c) if blockwise else 0
-    if fused:
-        gw = _grads_fused(g, x, wf, dx_rows, (kh, kw), gpads, dilation, fused)
+    fused = _fused_plan(g, (kh, kw), (1, 1), gpads, (h, w_), 1, c) if blockwise else None
+    if fused and not fused[1]:
+        gw = _grads_fused(g, x, wf, dx_rows, (kh, kw), gpads, dilation, fused[0])
         gw = gw.reshape(kh, kw, o, c)[::-1, ::-1].transpose(2, 3, 0, 1)
         return dx, xp.ascontiguousarray(gw)
     x_rows = None if blockwise else _as_rows(x, "x2")
