@@ -176,8 +176,13 @@ def _k_major_columns(
             src = ((b * c + ch) * h + y) * w + start
             for k in range(np.uint64(lo)):
                 cols[dst + k] = 0
-            for ox in range(lo, hi):
-                cols[dst + np.uint64(ox)] = x[np.uint64(src + ox * stride_w)]
+            if stride_w == 1:  # one contiguous run: a vectorised copy
+                run, at = np.uint64(src + lo), dst + np.uint64(lo)
+                for k in range(np.uint64(hi - lo)):
+                    cols[at + k] = x[run + k]
+            else:
+                for ox in range(lo, hi):
+                    cols[dst + np.uint64(ox)] = x[np.uint64(src + ox * stride_w)]
             for k in range(np.uint64(hi), np.uint64(ow)):
                 cols[dst + k] = 0
 

@@ -573,15 +573,17 @@ def _fused_plan(
     """``(slice, k_major)`` when the columns are built slice by slice beside their products
     (``_conv_fused.py``): one group, the compiled im2col (channels-last rows, or for few
     channels an NCHW input's kernel-offset-major rows), products sliced for BLAS's
-    small-matrix kernels (``_slice_rows``) and called from compiled code. ``slice`` counts
-    positions, or output rows when ``k_major``. None otherwise."""
+    small-matrix kernels (``_slice_rows``) and called from compiled code; kernel-offset-major
+    columns only for at least 16 outputs. ``slice`` counts positions, or output rows when
+    ``k_major``. None otherwise."""
     n, c = x.shape[:2]
     (kh, kw), (oh, ow) = kernel, out_hw
     if groups != 1 or not _compiled(x, 1, channels_last=False) or _sliced_gemm(x.dtype) is None:
         return None
     if _compiled_columns_apply(c, kernel, stride, pads, ow) and _blockwise_layout(x):
         k_major = False
-    elif _few_channels(c, kw, ow) and x.flags.c_contiguous and min(pads) >= 0:
+    elif _few_channels(c, kw, ow) and x.flags.c_contiguous and min(pads) >= 0 and o >= 16:
+        # (with fewer outputs, LeNet-5's 6, a slice's product is too thin to gain from it)
         k_major = True
     else:
         return None
