@@ -61,3 +61,28 @@ def test_uncompiled_loop_is_the_transpose():
         dst = np.empty_like(src)
         layout.batched_transpose.py(src, dst, 2, r, s)
         np.testing.assert_array_equal(dst.reshape(2, s, r), src.reshape(2, r, s).transpose(0, 2, 1))
+
+
+@pytest.mark.skipif(not jit.available(), reason="needs numba")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_vector_tile_is_the_plain_tile(dtype):
+    """``_vector_tile``'s compiled ``transpose_tile`` (shuffles in vector registers) moves a
+    W x W tile, W = 64 bytes of values, between any offsets and row strides exactly as the
+    plain loop does, and touches nothing outside the tile."""
+    import numba
+
+    from gradschool.backend import _vector_tile  # noqa: F401 - registers the overload
+
+    @numba.njit
+    def compiled(src, src_at, src_stride, dst, dst_at, dst_stride):
+        layout.transpose_tile(src, src_at, src_stride, dst, dst_at, dst_stride)
+
+    width = 64 // np.dtype(dtype).itemsize
+    src = np.random.default_rng(0).standard_normal(40 * 37).astype(dtype)
+    for src_at, src_stride, dst_at, dst_stride in ((0, width, 0, width), (5, 37, 3, 21)):
+        expected = np.full(40 * 37, np.nan, dtype)
+        layout.transpose_tile(src, src_at, src_stride, expected, dst_at, dst_stride)
+        got = np.full(40 * 37, np.nan, dtype)
+        compiled(src, src_at, src_stride, got, dst_at, dst_stride)
+        np.testing.assert_array_equal(got, expected)
+        assert np.count_nonzero(~np.isnan(got)) == width * width

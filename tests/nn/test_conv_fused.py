@@ -20,45 +20,37 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_slice_columns_are_im2col_rows():
+@pytest.mark.parametrize("k_major", [False, True])
+def test_a_range_of_output_rows_gets_those_rows_of_the_columns(k_major):
+    """The fused loops build a slice's columns with the kernels' own loops over a range of
+    output rows (compiled into them, ``_conv_fused._columns``), and the kernels run as plain
+    Python over a range give the same rows: both equal that range of the whole columns."""
     from gradschool.nn.functional._conv_fused import _columns
 
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((3, 7, 6, 4))  # (B, H, W, C)
-    geometry = np.array((3, 4, 3, 3, 3, 4, 7, 6))  # B, OH, OW, KH, KW, C, H, W: stride 2, pad 1
-    whole = np.empty((3 * 4 * 3, 3 * 3 * 4))
-    kernels.im2col_cl.py(x.reshape(-1), whole.reshape(-1), geometry, 2, 2, 1, 1, 1, 1)
-    for first, stop in ((0, 36), (5, 17), (30, 36)):
-        cols = np.full((stop - first) * 36, np.nan)
-        _columns(x.reshape(-1), cols, geometry, first, stop, 2, 2, 1, 1, 1, 1)
-        np.testing.assert_array_equal(cols.reshape(-1, 36), whole[first:stop])
-
-
-def test_k_major_slice_columns_are_im2col_rows():
-    from gradschool.nn.functional._conv_fused import _k_major_columns
-
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((3, 2, 7, 9))  # (B, C, H, W), NCHW
     geometry = np.array((3, 4, 5, 3, 3, 2, 7, 9))  # B, OH, OW, KH, KW, C, H, W: stride 2, pad 1
-    whole = np.empty((3, 3, 2, 3, 4, 5))  # (KH, KW, C, B, OH, OW)
-    kernels.im2col_k_major.py(x.reshape(-1), whole.reshape(-1), geometry, 2, 2, 1, 1, 1, 1)
-    whole = whole.reshape(18, 12 * 5)  # output rows (B*OH) of OW positions
+    strides = np.array((2, 2, 1, 1, 1, 1))
+    kernel = kernels.im2col_k_major if k_major else kernels.im2col_cl
+    x = rng.standard_normal((3, 2, 7, 9) if k_major else (3, 7, 9, 2)).reshape(-1)
+    whole = np.empty(12 * 5 * 18)
+    kernel.py(x, whole, geometry, 0, 12, *strides)
+    # k-major: (K, output rows * OW); channels-last: (output rows * OW, K)
+    whole = whole.reshape(18, 12 * 5) if k_major else whole.reshape(12 * 5, 18).T
     for first, stop in ((0, 12), (3, 7), (11, 12)):
-        cols = np.full(18 * (stop - first) * 5, np.nan)
-        _k_major_columns(x.reshape(-1), cols, geometry, first, stop, 2, 2, 1, 1, 1, 1)
-        np.testing.assert_array_equal(cols.reshape(18, -1), whole[:, first * 5 : stop * 5])
+        expected = whole[:, first * 5 : stop * 5]
+        plain = np.full(18 * (stop - first) * 5, np.nan)
+        kernel.py(x, plain, geometry, first, stop, *strides)
+        compiled = np.full_like(plain, np.nan)
+        _columns(x, compiled, geometry, first, stop, strides, k_major)
+        for cols in (plain, compiled):
+            got = cols.reshape(18, -1) if k_major else cols.reshape(-1, 18).T
+            np.testing.assert_array_equal(got, expected)
 
 
 @pytest.fixture
-def fused_calls(monkeypatch):
+def fused_calls(monkeypatch, record_calls):
     monkeypatch.setattr(conv_impl, "_small_gemm", True)  # slices on any CPU
-    calls = []
-    for name in ("_conv_fused", "_grads_fused", "_weight_grad_fused"):
-        real = getattr(conv_impl, name)
-        monkeypatch.setattr(
-            conv_impl, name, lambda *a, _r=real, _n=name: calls.append(_n) or _r(*a)
-        )
-    return calls
+    return record_calls(conv_impl, "_conv_fused", "_grads_fused", "_weight_grad_fused")
 
 
 def _stored(a, layout):

@@ -77,12 +77,9 @@ def test_compiled_path_matches_numpy_and_torch(x_shape, w_shape, kwargs, dtype, 
 
 
 @pytest.mark.skipif(not jit.enabled(), reason="GRADSCHOOL_JIT=0: the kernels are off")
-def test_the_kernels_are_the_ones_running(monkeypatch):
+def test_the_kernels_are_the_ones_running(record_calls):
     conv = __import__("gradschool.nn.functional.conv", fromlist=["conv"])
-    calls = []
-    for name in ("im2col_cl", "col2im_cl", "im2col_k_major"):
-        real = getattr(conv, name)
-        monkeypatch.setattr(conv, name, lambda *a, _r=real, _n=name: calls.append(_n) or _r(*a))
+    calls = record_calls(conv, "im2col_cl", "col2im_cl", "im2col_k_major")
     x, w, dy = (np.ones(s, np.float32) for s in ((2, 16, 8, 8), (16, 16, 3, 3), (2, 16, 4, 4)))
     rgb, w3 = np.ones((2, 3, 32, 32), np.float32), np.ones((16, 3, 3, 3), np.float32)
     dy3 = np.ones((2, 16, 16, 16), np.float32)
@@ -103,7 +100,7 @@ def test_uncompiled_loops_read_as_the_reference():
     x = rng.standard_normal((2, 5, 6, 3))  # (N, H, W, C)
     cols = np.empty((2, 3, 3, 3, 3, 3))  # (B, OH, OW, KH, KW, C): stride 2, pad 1
     geometry = np.array((2, 3, 3, 3, 3, 3, 5, 6))  # B, OH, OW, KH, KW, C, H, W
-    kernels.im2col_cl.py(x.reshape(-1), cols.reshape(-1), geometry, 2, 2, 1, 1, 1, 1)
+    kernels.im2col_cl.py(x.reshape(-1), cols.reshape(-1), geometry, 0, 6, 2, 2, 1, 1, 1, 1)
     xpad = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
     for oy in range(3):
         for ox in range(3):
@@ -112,7 +109,7 @@ def test_uncompiled_loops_read_as_the_reference():
             )
     xn = np.ascontiguousarray(x.transpose(0, 3, 1, 2))  # (N, C, H, W)
     k_major = np.empty((3, 3, 3, 2, 3, 3))  # (KH, KW, C, B, OH, OW)
-    kernels.im2col_k_major.py(xn.reshape(-1), k_major.reshape(-1), geometry, 2, 2, 1, 1, 1, 1)
+    kernels.im2col_k_major.py(xn.reshape(-1), k_major.reshape(-1), geometry, 0, 6, 2, 2, 1, 1, 1, 1)
     np.testing.assert_array_equal(k_major, cols.transpose(3, 4, 5, 0, 1, 2))
     dx = np.empty_like(x)
     kernels.col2im_cl.py(cols.reshape(-1), dx.reshape(-1), geometry, 2, 2, 1, 1, 1, 1)

@@ -63,19 +63,13 @@ def test_the_classes_of_a_padded_3x3():
 
 
 @pytest.fixture
-def classes_everywhere(monkeypatch):
+def classes_everywhere(monkeypatch, record_calls):
     """Take the class-by-class path wherever it applies, however little it skips, and count
     its calls."""
     monkeypatch.setattr(conv_impl, "_SKIP_AT_LEAST", 0.0)
     monkeypatch.setattr(conv_impl, "_CLASS_CHANNELS", 1)
     monkeypatch.setattr(conv_impl, "_CLASS_BLOCK_BYTES", 1 << 12)  # several blocks a batch
-    calls = []
-    for name in ("_conv_by_class", "_grads_by_class"):
-        real = getattr(conv_impl, name)
-        monkeypatch.setattr(
-            conv_impl, name, lambda *a, _r=real, _n=name: calls.append(_n) or _r(*a)
-        )
-    return calls
+    return record_calls(conv_impl, "_conv_by_class", "_grads_by_class")
 
 
 def _stored(a, layout):

@@ -32,6 +32,8 @@ def im2col_cl(
     x: Any,
     cols: Any,
     shape: Any,
+    first: int,
+    stop: int,
     stride_h: int,
     stride_w: int,
     top: int,
@@ -39,21 +41,22 @@ def im2col_cl(
     dil_h: int,
     dil_w: int,
 ) -> None:
-    """Fill the columns of a block of B samples: ``cols`` is a flat (B, OH, OW, KH, KW, C)
-    array, ``x`` the block's flat channels-last input (B, H, W, C), and
-    ``shape`` = (B, OH, OW, KH, KW, C, H, W). Zeros where a window reads padding (``top`` /
-    ``left``: the padding before the first row / column; negative crops). A window row that
-    lies inside the image, undilated, is KW*C consecutive values of x, copied in one run."""
+    """Fill the columns of output rows ``first:stop`` (counted over (B, OH)) of a block of B
+    samples: ``cols`` a flat ((stop - first)*OW, KH, KW, C) array, ``x`` the block's flat
+    channels-last input (B, H, W, C), ``shape`` = (B, OH, OW, KH, KW, C, H, W). Zeros where a
+    window reads padding (``top`` / ``left``: the padding before the first row / column;
+    negative crops). A window row that lies inside the image, undilated, is KW*C consecutive
+    values of x, copied in one run."""
     b_count, oh, ow, kh, kw, c, h, w = shape
     kwc = kw * c
-    for r in prange(b_count * oh):
+    for r in prange(first, stop):
         b, oy = r // oh, r % oh
         for ox in range(ow):
             x0 = ox * stride_w - left
             whole_row = dil_w == 1 and x0 >= 0 and x0 + kw <= w
             for i in range(kh):
                 y = oy * stride_h + i * dil_h - top
-                dst = np.uint64((((b * oh + oy) * ow + ox) * kh + i) * kwc)
+                dst = np.uint64((((r - first) * ow + ox) * kh + i) * kwc)
                 if y < 0 or y >= h:
                     for k in range(np.uint64(kwc)):
                         cols[dst + k] = 0
@@ -124,6 +127,8 @@ def im2col_k_major(
     x: Any,
     cols: Any,
     shape: Any,
+    first: int,
+    stop: int,
     stride_h: int,
     stride_w: int,
     top: int,
@@ -131,36 +136,38 @@ def im2col_k_major(
     dil_h: int,
     dil_w: int,
 ) -> None:
-    """The columns of a block of B samples with few channels, kernel offsets first: ``cols``
-    a flat (KH, KW, C, B, OH, OW) array, ``x`` the block's flat NCHW input (B, C, H, W), and
-    ``shape`` = (B, OH, OW, KH, KW, C, H, W). Each column row is one output row of one tap:
+    """The columns of output rows ``first:stop`` (counted over (B, OH)) of a block of B
+    samples with few channels, kernel offsets first: ``cols`` a flat (KH, KW, C, (stop -
+    first)*OW) array, ``x`` the block's flat NCHW input (B, C, H, W), ``shape`` = (B, OH, OW,
+    KH, KW, C, H, W). Each column row is one output row of one tap:
     the input row it reads, shifted (a run of OW values at stride 1), with zeros where the
     window hangs over the border. ``conv.py`` builds these rows from a padded copy's strided
     view without the kernels: NumPy's loop per row of 28 values costs more than the copy."""
     b_count, oh, ow, kh, kw, c, h, w = shape
+    width = (stop - first) * ow
     for r in prange(kh * kw * c):
         i, j, ch = r // (kw * c), (r // c) % kw, r % c
         # the outputs whose tap (i, j) reads inside the image along a row: lo <= ox < hi
-        first = j * dil_w - left  # input column read by output 0
-        lo = min(ow, max(0, -(first // stride_w)))
-        hi = max(lo, min(ow, (w - 1 - first) // stride_w + 1)) if first < w else lo
-        for b in range(b_count):
-            for oy in range(oh):
-                y = oy * stride_h + i * dil_h - top
-                dst = np.uint64((((r * b_count) + b) * oh + oy) * ow)
-                if y < 0 or y >= h:
-                    for k in range(np.uint64(ow)):
-                        cols[dst + k] = 0
-                    continue
-                src = ((b * c + ch) * h + y) * w + first
-                for k in range(np.uint64(lo)):
+        start = j * dil_w - left  # input column read by output 0
+        lo = min(ow, max(0, -(start // stride_w)))
+        hi = max(lo, min(ow, (w - 1 - start) // stride_w + 1)) if start < w else lo
+        for q in range(first, stop):
+            b, oy = q // oh, q % oh
+            y = oy * stride_h + i * dil_h - top
+            dst = np.uint64(r * width + (q - first) * ow)
+            if y < 0 or y >= h:
+                for k in range(np.uint64(ow)):
                     cols[dst + k] = 0
-                if stride_w == 1:
-                    run, at = np.uint64(src + lo), dst + np.uint64(lo)
-                    for k in range(np.uint64(hi - lo)):
-                        cols[at + k] = x[run + k]
-                else:
-                    for ox in range(lo, hi):
-                        cols[dst + np.uint64(ox)] = x[np.uint64(src + ox * stride_w)]
-                for k in range(np.uint64(hi), np.uint64(ow)):
-                    cols[dst + k] = 0
+                continue
+            src = ((b * c + ch) * h + y) * w + start
+            for k in range(np.uint64(lo)):
+                cols[dst + k] = 0
+            if stride_w == 1:  # one contiguous run: a vectorised copy
+                run, at = np.uint64(src + lo), dst + np.uint64(lo)
+                for k in range(np.uint64(hi - lo)):
+                    cols[at + k] = x[run + k]
+            else:
+                for ox in range(lo, hi):
+                    cols[dst + np.uint64(ox)] = x[np.uint64(src + ox * stride_w)]
+            for k in range(np.uint64(hi), np.uint64(ow)):
+                cols[dst + k] = 0

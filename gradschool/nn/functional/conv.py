@@ -302,7 +302,9 @@ def _column_plan(
             flat_x = _block_rows(x, start, stop, key).reshape(-1)  # (B, H, W, C), flat
             cols = _buffer(np, "cols", (b, oh, ow, kh, kw, c), x.dtype)
             shape = np.array((b, *geometry), dtype=np.int64)
-            im2col_cl(flat_x, cols.reshape(-1), shape, *stride, pads[0], pads[2], *dilation)
+            im2col_cl(
+                flat_x, cols.reshape(-1), shape, 0, b * oh, *stride, pads[0], pads[2], *dilation
+            )
             return cols.reshape(b * per_sample, 1, k)
 
         return False, blocks, build_compiled
@@ -319,7 +321,9 @@ def _column_plan(
             cols = _buffer(np, "cols", (kh, kw, c, b, oh, ow), x.dtype)
             shape = np.array((b, *geometry), dtype=np.int64)
             flat_x = x[start:stop].reshape(-1)
-            im2col_k_major(flat_x, cols.reshape(-1), shape, *stride, pads[0], pads[2], *dilation)
+            im2col_k_major(
+                flat_x, cols.reshape(-1), shape, 0, b * oh, *stride, pads[0], pads[2], *dilation
+            )
             return cols.reshape(1, k, b * per_sample)
 
         return True, blocks, build_k_major
@@ -516,7 +520,7 @@ def _class_columns(
     shape = np.array((b, ny, nx, ni, nj, c, *hw), dtype=np.int64)
     top = pads[0] - cls.rows[0] - cls.taps_h[0]
     left = pads[2] - cls.cols[0] - cls.taps_w[0]
-    im2col_cl(flat_x, cols.reshape(-1), shape, 1, 1, top, left, 1, 1)
+    im2col_cl(flat_x, cols.reshape(-1), shape, 0, b * ny, 1, 1, top, left, 1, 1)
     return cols.reshape(b * ny * nx, ni * nj * c)
 
 
@@ -570,12 +574,11 @@ _FUSED_BLOCK_BYTES = 1 << 24  # of columns a block would have had, built whole
 def _fused_plan(
     x: Any, kernel: Pair, stride: Pair, pads: Pads, out_hw: Pair, groups: int, o: int
 ) -> tuple[int, bool] | None:
-    """``(slice, k_major)`` when the columns are built slice by slice beside their products
-    (``_conv_fused.py``): one group, the compiled im2col (channels-last rows, or for few
-    channels an NCHW input's kernel-offset-major rows), products sliced for BLAS's
-    small-matrix kernels (``_slice_rows``) and called from compiled code; kernel-offset-major
-    columns only for at least 16 outputs. ``slice`` counts positions, or output rows when
-    ``k_major``. None otherwise."""
+    """``(rows, k_major)`` when the columns are built ``rows`` output rows at a time beside
+    their products (``_conv_fused.py``): one group, the compiled im2col (channels-last rows,
+    or for few channels an NCHW input's kernel-offset-major rows, then for at least 16
+    outputs), products sliced for BLAS's small-matrix kernels (``_slice_rows``) and called
+    from compiled code. None otherwise."""
     n, c = x.shape[:2]
     (kh, kw), (oh, ow) = kernel, out_hw
     if groups != 1 or not _compiled(x, 1, channels_last=False) or _sliced_gemm(x.dtype) is None:
@@ -587,10 +590,28 @@ def _fused_plan(
         k_major = True
     else:
         return None
-    rows = _slice_rows(kh * kw * c, o, n * oh * ow)
-    if not rows:
-        return None
-    return (max(1, rows // ow) if k_major else rows), k_major
+    positions = _slice_rows(kh * kw * c, o, n * oh * ow)
+    return (max(1, positions // ow), k_major) if positions else None
+
+
+def _fused_blocks(
+    x: Any, k: int, out_hw: Pair, rows: int, geometry: tuple[int, ...], block: Any
+) -> list[Any]:
+    """``block(start, stop, cols, shape, geometry, fn)`` over the fused loops' blocks of
+    x (N, C, H, W) on the split op's threads: ``cols`` the thread's scratch for ``rows``
+    output rows of columns (K values each position), ``shape`` = (B, OH, OW, ...)'s first
+    three, ``fn`` cblas_?gemm's address."""
+    n, per_sample = x.shape[0], out_hw[0] * out_hw[1]
+    fn = _sliced_gemm(x.dtype)[1]
+    geometry = np.array(geometry, dtype=np.int64)
+
+    def run(samples: Pair) -> Any:
+        start, stop = samples
+        cols = _buffer(np, "slice_cols", (rows * out_hw[1] * k,), x.dtype)
+        return block(start, stop, cols, (stop - start, *out_hw), geometry, fn)
+
+    bytes_per_sample = k * per_sample * x.dtype.itemsize
+    return threads.parallel_map(run, _blocks(np, n, bytes_per_sample, _FUSED_BLOCK_BYTES))
 
 
 def _fused_block(x: Any, start: int, stop: int, k_major: bool) -> Any:
@@ -614,30 +635,24 @@ def _conv_fused(
 ) -> None:
     """``out_rows`` (N*OH*OW, O), row-major, set to the convolution of x with W as
     ``(KH*KW*C, O)`` rows, each block's columns built a slice at a time right before their
-    product (``_conv_fused.conv_in_slices`` / ``conv_k_major_in_slices``)."""
+    product (``_conv_fused.conv_in_slices``)."""
     from . import _conv_fused, _gemm_slices
 
-    n, c, h, w = x.shape
-    (kh, kw), per_sample = kernel, out_hw[0] * out_hw[1]
-    k, o = kh * kw * c, w_rows.shape[1]
-    rows, k_major = plan
-    fn = _sliced_gemm(x.dtype)[1]
+    c, h, w = x.shape[1:]
+    per_sample, (rows, k_major) = out_hw[0] * out_hw[1], plan
     w_op = _gemm_slices.operand(w_rows, -1)
-    geometry = np.array((*stride, pads[0], pads[2], *dilation), dtype=np.int64)
     one, zero = x.dtype.type(1), x.dtype.type(0)
-    loop = _conv_fused.conv_k_major_in_slices if k_major else _conv_fused.conv_in_slices
-    cols_size = rows * (out_hw[1] if k_major else 1) * k
 
-    def block(samples: Pair) -> None:
-        start, stop = samples
-        flat_x = _fused_block(x, start, stop, k_major)
-        cols = _buffer(np, "slice_cols", (cols_size,), x.dtype)
-        shape = np.array((stop - start, *out_hw, kh, kw, c, h, w), dtype=np.int64)
+    def block(start: int, stop: int, cols: Any, lead: Any, geometry: Any, fn: int) -> None:
+        shape = np.array((*lead, *kernel, c, h, w), dtype=np.int64)
         dst = _gemm_slices.operand(out_rows[start * per_sample : stop * per_sample], 0)
-        loop(fn, flat_x, cols, shape, geometry, rows, w_op, dst, o, one, zero)
+        _conv_fused.conv_in_slices(
+            fn, _fused_block(x, start, stop, k_major), cols, shape, geometry, rows, w_op, dst,
+            w_rows.shape[1], one, zero, k_major,
+        )  # fmt: skip
 
-    bytes_per_sample = k * per_sample * x.dtype.itemsize
-    threads.parallel_map(block, _blocks(np, n, bytes_per_sample, _FUSED_BLOCK_BYTES))
+    geometry = (*stride, pads[0], pads[2], *dilation)
+    _fused_blocks(x, w_rows.shape[0], out_hw, rows, geometry, block)
 
 
 def _weight_grad_fused(
@@ -654,64 +669,51 @@ def _weight_grad_fused(
     (``_conv_fused.weight_grad_in_slices``); returns dW as (KH*KW*C, O)."""
     from . import _conv_fused, _gemm_slices
 
-    n, c, h, w = x.shape
+    c, h, w = x.shape[1:]
     o, _, kh, kw = w_shape
-    per_sample, k = out_hw[0] * out_hw[1], kh * kw * c
-    rows, k_major = plan
-    fn = _sliced_gemm(x.dtype)[1]
-    geometry = np.array((*stride, pads[0], pads[2], *dilation), dtype=np.int64)
-    cols_size = rows * (out_hw[1] if k_major else 1) * k
+    per_sample, (rows, k_major) = out_hw[0] * out_hw[1], plan
 
-    def block(samples: Pair) -> Any:
-        start, stop = samples
-        flat_x = _fused_block(x, start, stop, k_major)
-        cols = _buffer(np, "slice_cols", (cols_size,), x.dtype)
-        shape = np.array((stop - start, *out_hw, kh, kw, c, h, w), dtype=np.int64)
+    def block(start: int, stop: int, cols: Any, lead: Any, geometry: Any, fn: int) -> Any:
+        shape = np.array((*lead, kh, kw, c, h, w), dtype=np.int64)
         dy = _gemm_slices.operand(g2[start * per_sample : stop * per_sample], 0)
-        part = np.zeros((k, o), dtype=x.dtype)
-        gw = _gemm_slices.operand(part, -1)
+        part = np.zeros((kh * kw * c, o), dtype=x.dtype)
         _conv_fused.weight_grad_in_slices(
-            fn, flat_x, cols, shape, geometry, rows, dy, gw, o, x.dtype.type(1), k_major
-        )
+            fn, _fused_block(x, start, stop, k_major), cols, shape, geometry, rows, dy,
+            _gemm_slices.operand(part, -1), o, x.dtype.type(1), k_major,
+        )  # fmt: skip
         return part
 
-    bytes_per_sample = k * per_sample * x.dtype.itemsize
-    return _sum(threads.parallel_map(block, _blocks(np, n, bytes_per_sample, _FUSED_BLOCK_BYTES)))
+    geometry = (*stride, pads[0], pads[2], *dilation)
+    return _sum(_fused_blocks(x, kh * kw * c, out_hw, rows, geometry, block))
 
 
 def _grads_fused(
     g: Any, x: Any, wf: Any, dx_rows: Any, kernel: Pair, gpads: Pads, dilation: Pair, rows: int
 ) -> Any:
     """``_input_and_weight_grads``' dx (into ``dx_rows``, (N*H*W, C)) and weight gradient
-    (returned in ``wf``'s (KH*KW*O, C) layout), dy's columns built ``rows`` input positions
-    at a time beside both products (``_conv_fused.grads_in_slices``)."""
+    (returned in ``wf``'s (KH*KW*O, C) layout), dy's columns built ``rows`` rows of input
+    positions at a time beside both products (``_conv_fused.grads_in_slices``)."""
     from . import _conv_fused, _gemm_slices
 
-    n, o, oh, ow = g.shape
+    o, oh, ow = g.shape[1:]
     c, h, w = x.shape[1:]
-    (kh, kw), per_sample = kernel, h * w
-    k = kh * kw * o
-    fn = _sliced_gemm(g.dtype)[1]
+    per_sample = h * w
     wf_op = _gemm_slices.operand(wf, -1)
-    geometry = np.array((1, 1, gpads[0], gpads[2], *dilation), dtype=np.int64)
     one, zero = g.dtype.type(1), g.dtype.type(0)
 
-    def block(samples: Pair) -> Any:
-        start, stop = samples
-        flat_g = _block_rows(g, start, stop, "g_block").reshape(-1)
+    def block(start: int, stop: int, cols: Any, lead: Any, geometry: Any, fn: int) -> Any:
+        shape = np.array((*lead, *kernel, o, oh, ow), dtype=np.int64)
         x_op = _gemm_slices.operand(_block_rows(x, start, stop, "x2"), 0)
         dx_op = _gemm_slices.operand(dx_rows[start * per_sample : stop * per_sample], 0)
-        part = np.zeros((k, c), dtype=g.dtype)
-        cols = _buffer(np, "slice_cols", (rows * k,), g.dtype)
-        shape = np.array((stop - start, h, w, kh, kw, o, oh, ow), dtype=np.int64)
-        gw_op = _gemm_slices.operand(part, -1)
+        part = np.zeros((wf.shape[0], c), dtype=g.dtype)
         _conv_fused.grads_in_slices(
-            fn, flat_g, cols, shape, geometry, rows, wf_op, dx_op, x_op, gw_op, c, one, zero
-        )
+            fn, _block_rows(g, start, stop, "g_block").reshape(-1), cols, shape, geometry,
+            rows, wf_op, dx_op, x_op, _gemm_slices.operand(part, -1), c, one, zero,
+        )  # fmt: skip
         return part
 
-    bytes_per_sample = k * per_sample * g.dtype.itemsize
-    return _sum(threads.parallel_map(block, _blocks(np, n, bytes_per_sample, _FUSED_BLOCK_BYTES)))
+    geometry = (1, 1, gpads[0], gpads[2], *dilation)
+    return _sum(_fused_blocks(g, wf.shape[0], (h, w), rows, geometry, block))
 
 
 def _conv(
