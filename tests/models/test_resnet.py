@@ -28,8 +28,7 @@ from gradschool.models.resnet import (
     resnext50_32x4d,
     wide_resnet50_2,
 )
-from tests.models.twin import compare_with_twin as _compare
-from tests.models.twin import image, n_params, randomize_bn
+from tests.models.twin import compare_with_twin, image, n_params, randomize_bn
 
 tnn = torch.nn
 
@@ -134,11 +133,6 @@ TWIN = {  # factory -> (twin block, layers, groups, width_per_group, residual)
 def torch_twin(name, num_classes=1000, in_channels=3, small=False):
     block, layers, groups, width, residual = TWIN[name]
     return TorchResNet(block, layers, num_classes, in_channels, small, groups, width, residual)
-
-
-def compare_with_twin(ours, theirs, x_np, train=False, tol=1e-4):
-    """The shared twin check, with train mode checked in float64 (see tests/models/twin.py)."""
-    return _compare(ours, theirs, x_np, train, tol, float64_in_train=True)
 
 
 # ----------------------------------------------------------------------------- sizes

@@ -24,8 +24,7 @@ from gradschool.models.resnet_cifar import (
     resnet56,
     resnet110,
 )
-from tests.models.twin import compare_with_twin as _compare
-from tests.models.twin import image, n_params, randomize_bn
+from tests.models.twin import compare_with_twin, image, n_params, randomize_bn
 
 tnn = torch.nn
 
@@ -82,11 +81,6 @@ class TorchCifarResNet(tnn.Module):
         x = self.relu(self.bn1(self.conv1(x)))
         x = self.layer3(self.layer2(self.layer1(x)))
         return self.fc(torch.flatten(self.avgpool(x), 1))
-
-
-def compare_with_twin(ours, theirs, x_np, train=False, tol=1e-4):
-    """The shared twin check, with train mode checked in float64 (see tests/models/twin.py)."""
-    return _compare(ours, theirs, x_np, train, tol, float64_in_train=True)
 
 
 # ----------------------------------------------------------------------------- sizes

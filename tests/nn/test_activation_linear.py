@@ -478,7 +478,12 @@ def test_nan_and_inf_propagate_like_torch(name):
     ours = getattr(F, name)(gs.tensor(a))
     theirs = getattr(torch.nn.functional, name)(torch.tensor(a))
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6, equal_nan=True)
-    if name != "relu":  # (the core relu gives +0 at -0)
+    # Signs of zero: only where IEEE arithmetic fixes them (a clamp, a product by a slope).
+    # The other activations call exp/erf/tanh, whose vector kernels PyTorch picks per CPU and
+    # whose sign at -0 and underflow differs between them (gelu(-0) is +0 on an AVX2 EPYC, -0
+    # here); PyTorch promises the value, which assert_allclose checks, not that sign.
+    # (The core relu gives +0 at -0.)
+    if name in ("relu6", "leaky_relu", "hardtanh"):
         real = ~np.isnan(theirs.numpy())
         assert np.array_equal(np.signbit(ours.numpy()[real]), np.signbit(theirs.numpy()[real]))
 
