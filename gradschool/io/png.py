@@ -14,6 +14,13 @@ Supported on reading: colour types 0 (grey), 2 (RGB), 3 (palette), 4 (grey + alp
 6 (RGBA) at 8 bits per sample, and grey and palette at 1, 2 or 4 bits; non-interlaced.
 Arrays are ``uint8``: ``(H, W)`` grey, ``(H, W, 2)`` grey + alpha, ``(H, W, 3)`` RGB,
 ``(H, W, 4)`` RGBA (a palette image becomes RGB, or RGBA when it has a ``tRNS`` chunk).
+
+Files from outside are read defensively. A few hundred kilobytes of zlib can declare and
+inflate to gigabytes (a *decompression bomb*: 0.9 MB of PNG holding 30000x30000 black
+pixels inflates to 900 MB), so the size in IHDR is checked against ``MAX_IMAGE_PIXELS``
+(Pillow's number; set it to None to lift the limit, for files you trust) before any image
+data is read, the data is inflated at most one byte past the size IHDR declares, and every
+chunk length is checked against what is left of the file before its body is read.
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -29,12 +37,17 @@ from ..backend.device import to_device
 from ..tensor import Tensor
 from .safetensors import PathLike, atomic_write
 
-__all__ = ["read_png", "write_png"]
+__all__ = ["MAX_IMAGE_PIXELS", "read_png", "write_png"]
+
+# Pillow's limit (``PIL.Image.MAX_IMAGE_PIXELS``): about 0.25 GB of RGBA. read_png refuses
+# a larger image before it reads the image data; None lifts the limit.
+MAX_IMAGE_PIXELS: int | None = 89_478_485
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # colour type -> samples per pixel
 _COLOUR_NAMES = {0: "greyscale", 2: "RGB", 3: "palette", 4: "greyscale+alpha", 6: "RGBA"}
 _DEPTHS = {0: (1, 2, 4, 8), 3: (1, 2, 4, 8), 2: (8,), 4: (8,), 6: (8,)}  # the ones read here
+_BLOCK = 1 << 20  # chunk bodies are read (and inflated) a MiB at a time
 
 
 def _fail(path: PathLike, what: str) -> ValueError:
@@ -42,25 +55,96 @@ def _fail(path: PathLike, what: str) -> ValueError:
 
 
 # ----------------------------------------------------------------------------- reading
-def _chunks(data: bytes, path: PathLike) -> list[tuple[bytes, bytes]]:
-    """Split the file into ``(type, body)`` chunks up to IEND, checking every CRC."""
-    if data[:8] != _SIGNATURE:
-        raise _fail(path, "not a PNG file (the 8-byte PNG signature is missing)")
-    chunks, pos = [], 8
-    while True:
-        if pos + 12 > len(data):
-            raise _fail(path, "truncated PNG: the file ends before the IEND chunk")
-        length, ctype = struct.unpack(">I4s", data[pos : pos + 8])
-        end = pos + 12 + length
-        if end > len(data):
-            raise _fail(path, f"truncated PNG: chunk {ctype!r} at byte {pos} runs past the end")
-        (crc,) = struct.unpack(">I", data[end - 4 : end])
-        if zlib.crc32(data[pos + 4 : end - 4]) != crc:
-            raise _fail(path, f"CRC mismatch in chunk {ctype!r} at byte {pos}: the file is corrupt")
-        chunks.append((ctype, data[pos + 8 : end - 4]))
-        pos = end
-        if ctype == b"IEND":
-            return chunks
+class _Chunks:
+    """The chunks of an open PNG file, one at a time. Every length is checked against what
+    is left of the file before anything is read, and a body comes in blocks, its CRC
+    checked at its end, so a hostile file never makes the reader hold more than it holds."""
+
+    def __init__(self, f: BinaryIO, path: PathLike) -> None:
+        self.f, self.path = f, path
+        self.left = os.fstat(f.fileno()).st_size
+        if self.left < 8 or f.read(8) != _SIGNATURE:
+            raise _fail(path, "not a PNG file (the 8-byte PNG signature is missing)")
+        self.left -= 8
+        self.pos = 8
+
+    def next(self) -> tuple[bytes, int]:
+        """The next chunk's type and length (its body is read by ``body``)."""
+        if self.left < 12:
+            raise _fail(self.path, "truncated PNG: the file ends before the IEND chunk")
+        length, ctype = struct.unpack(">I4s", self.f.read(8))
+        if 12 + length > self.left:
+            raise _fail(
+                self.path,
+                f"truncated PNG: chunk {ctype!r} at byte {self.pos} declares {length} bytes, "
+                f"but only {self.left - 12} are left in the file",
+            )
+        self.left -= 12 + length
+        self.pos += 12 + length
+        return ctype, length
+
+    def body(self, ctype: bytes, length: int) -> Iterator[bytes]:
+        """The chunk's body in blocks of at most 1 MiB; raises on a CRC mismatch at its end."""
+        crc = zlib.crc32(ctype)
+        while length:
+            block = self.f.read(min(length, _BLOCK))
+            crc = zlib.crc32(block, crc)
+            length -= len(block)
+            yield block
+        if struct.unpack(">I", self.f.read(4))[0] != crc:
+            raise _fail(self.path, f"CRC mismatch in chunk {ctype!r}: the file is corrupt")
+
+    def whole(self, ctype: bytes, length: int) -> bytes:
+        return b"".join(self.body(ctype, length))
+
+
+def _header(path: PathLike, chunks: _Chunks) -> tuple[int, int, int, int]:
+    """Read and check IHDR: ``(width, height, bit depth, colour type)``. The image's size is
+    checked against ``MAX_IMAGE_PIXELS`` here, before any image data is read."""
+    ctype, length = chunks.next()
+    if ctype != b"IHDR" or length != 13:
+        raise _fail(path, f"the first chunk must be a 13-byte IHDR, got {length}-byte {ctype!r}")
+    width, height, depth, colour, compression, filtering, interlace = struct.unpack(
+        ">IIBBBBB", chunks.whole(ctype, length)
+    )
+    if colour not in _CHANNELS:
+        raise _fail(path, f"invalid colour type {colour} (PNG defines 0, 2, 3, 4, 6)")
+    if depth not in _DEPTHS[colour]:
+        raise _fail(
+            path,
+            f"unsupported PNG: {depth}-bit {_COLOUR_NAMES[colour]} (read_png supports bit "
+            f"depths {', '.join(map(str, _DEPTHS[colour]))} for this colour type)",
+        )
+    if compression != 0 or filtering != 0:
+        raise _fail(path, f"invalid compression method {compression} / filter method {filtering}")
+    if interlace != 0:
+        raise _fail(path, "unsupported PNG: interlaced (Adam7); save it non-interlaced")
+    if not 0 < width < 2**31 or not 0 < height < 2**31:
+        raise _fail(path, f"invalid image size {width}x{height} (PNG allows 1 to 2^31-1 a side)")
+    limit = MAX_IMAGE_PIXELS
+    if limit is not None and width * height > limit:
+        raise _fail(
+            path,
+            f"the image declares {width}x{height} = {width * height:,} pixels, more than "
+            f"gradschool.io.png.MAX_IMAGE_PIXELS = {limit:,} (a decompression bomb?); raise "
+            "the limit only for files you trust",
+        )
+    return width, height, depth, colour
+
+
+def _inflate(inflater: Any, block: bytes, out: bytearray, expected: int, path: PathLike) -> None:
+    """Decompress ``block`` onto ``out``, never past one byte more than ``expected``: a
+    stream that inflates beyond the size its IHDR declares is refused as soon as it does."""
+    try:
+        out += inflater.decompress(block, expected - len(out) + 1)
+    except zlib.error as err:
+        raise _fail(path, f"the compressed image data is corrupt ({err})") from None
+    if len(out) > expected:
+        raise _fail(
+            path,
+            f"the image data inflates past the {expected} bytes its header declares "
+            "(a decompression bomb, or a corrupt file)",
+        )
 
 
 def _unfilter(rows: np.ndarray, bpp: int, path: PathLike) -> np.ndarray:
@@ -115,60 +199,49 @@ def read_png(path: PathLike) -> np.ndarray:
     ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA (see the module docstring for what is supported).
 
     Raises ``ValueError`` naming the file and the problem for a corrupt file (bad signature,
-    CRC mismatch, truncation, bad zlib stream) or an unsupported one (16-bit, interlaced).
+    CRC mismatch, truncation, bad zlib stream, image data longer or shorter than declared),
+    an unsupported one (16-bit, interlaced) or one larger than ``MAX_IMAGE_PIXELS``.
     """
     with open(path, "rb") as f:
-        data = f.read()
-    chunks = _chunks(data, path)
-    if chunks[0][0] != b"IHDR" or len(chunks[0][1]) != 13:
-        raise _fail(path, "the first chunk must be a 13-byte IHDR")
-    width, height, depth, colour, compression, filtering, interlace = struct.unpack(
-        ">IIBBBBB", chunks[0][1]
-    )
-    if colour not in _CHANNELS:
-        raise _fail(path, f"invalid colour type {colour} (PNG defines 0, 2, 3, 4, 6)")
-    if depth not in _DEPTHS[colour]:
-        raise _fail(
-            path,
-            f"unsupported PNG: {depth}-bit {_COLOUR_NAMES[colour]} (read_png supports bit "
-            f"depths {', '.join(map(str, _DEPTHS[colour]))} for this colour type)",
-        )
-    if compression != 0 or filtering != 0:
-        raise _fail(path, f"invalid compression method {compression} / filter method {filtering}")
-    if interlace != 0:
-        raise _fail(path, "unsupported PNG: interlaced (Adam7); save it non-interlaced")
-    if width == 0 or height == 0:
-        raise _fail(path, f"invalid image size {width}x{height}")
-    palette = transparency = None
-    idat = []
-    for ctype, body in chunks[1:]:
-        if ctype == b"IDAT":
-            idat.append(body)
-        elif ctype == b"PLTE":
-            if len(body) % 3 or not 3 <= len(body) <= 768:
-                raise _fail(path, f"PLTE chunk of {len(body)} bytes is not 1-256 RGB entries")
-            palette = np.frombuffer(body, dtype=np.uint8).reshape(-1, 3)
-        elif ctype == b"tRNS":
-            transparency = body
-        elif ctype in (b"IHDR", b"IEND"):
-            if ctype == b"IHDR":
+        chunks = _Chunks(f, path)
+        width, height, depth, colour = _header(path, chunks)
+        channels = _CHANNELS[colour]
+        rowbytes = (width * channels * depth + 7) // 8
+        expected = height * (1 + rowbytes)
+        inflater, raw = zlib.decompressobj(), bytearray()
+        palette = transparency = None
+        seen_idat = False
+        while True:
+            ctype, length = chunks.next()
+            if ctype == b"IEND":
+                break
+            if ctype == b"IDAT":
+                seen_idat = True
+                for block in chunks.body(ctype, length):
+                    _inflate(inflater, block, raw, expected, path)
+            elif ctype == b"PLTE":
+                if length % 3 or not 3 <= length <= 768:
+                    raise _fail(path, f"PLTE chunk of {length} bytes is not 1-256 RGB entries")
+                palette = np.frombuffer(chunks.whole(ctype, length), dtype=np.uint8).reshape(-1, 3)
+            elif ctype == b"tRNS":
+                if length > 256 * 6:  # a palette's 256 alphas, or one RGB colour key
+                    raise _fail(path, f"tRNS chunk of {length} bytes (at most 256 expected)")
+                transparency = chunks.whole(ctype, length)
+            elif ctype == b"IHDR":
                 raise _fail(path, "more than one IHDR chunk")
-        elif not ctype[0] & 0x20:  # an unknown chunk that is critical (upper-case first letter)
-            raise _fail(path, f"unsupported PNG: unknown critical chunk {ctype!r}")
-    if not idat:
+            elif not ctype[0] & 0x20:  # an unknown chunk that is critical (upper-case first letter)
+                raise _fail(path, f"unsupported PNG: unknown critical chunk {ctype!r}")
+            else:  # an ancillary chunk (text, colour profile ...): CRC-checked, then dropped
+                for _ in chunks.body(ctype, length):
+                    pass
+    if not seen_idat:
         raise _fail(path, "no IDAT chunk: the file holds no image data")
-    try:
-        raw = zlib.decompress(b"".join(idat))
-    except zlib.error as err:
-        raise _fail(path, f"the compressed image data is corrupt ({err})") from None
-    channels = _CHANNELS[colour]
-    rowbytes = (width * channels * depth + 7) // 8
-    expected = height * (1 + rowbytes)
     if len(raw) != expected:
         raise _fail(
             path,
             f"the image data holds {len(raw)} bytes, expected {expected} for "
-            f"{width}x{height} {depth}-bit {_COLOUR_NAMES[colour]}",
+            f"{width}x{height} {depth}-bit {_COLOUR_NAMES[colour]} (the file is truncated or "
+            "corrupt)",
         )
     rows = np.frombuffer(raw, dtype=np.uint8).reshape(height, 1 + rowbytes)
     lines = _unfilter(rows, max(1, channels * depth // 8), path)
