@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import struct
 from collections.abc import Iterator, Mapping
@@ -215,8 +216,8 @@ def _read_header(f: IO[bytes], path: PathLike, file_size: int) -> tuple[dict[str
     raw = f.read(n)
     try:
         header = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except (UnicodeDecodeError, ValueError) as err:
-        raise _fail(path, f"the header is not valid JSON ({err})") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:  # deep nesting: Recursion
+        raise _fail(path, f"the header is not valid JSON ({type(err).__name__}: {err})") from None
     if not isinstance(header, dict):
         raise _fail(path, f"the header is a JSON {type(header).__name__}, expected an object")
     meta = header.get("__metadata__") or {}
@@ -238,7 +239,7 @@ def _check_entries(
         if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
             raise _fail(path, f"tensor {name!r}: expected keys dtype, shape, data_offsets")
         dt, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
-        if dt not in _DTYPES and dt != _BF16:
+        if not isinstance(dt, str) or (dt not in _DTYPES and dt != _BF16):
             hint = " (NumPy has no such type)" if dt in _KNOWN_ELSEWHERE else ""
             known = ", ".join([*_DTYPES, _BF16])
             raise _fail(path, f"tensor {name!r}: unsupported dtype {dt!r}{hint}; known: {known}")
@@ -263,10 +264,10 @@ def _check_entries(
             raise _fail(
                 path,
                 f"tensor {name!r}: data_offsets {offsets} go beyond the data section "
-                f"({data_size} bytes)",
+                f"({data_size} bytes; is the file truncated?)",
             )
         itemsize = 2 if dt == _BF16 else _DTYPES[dt].itemsize
-        expected = int(np.prod(shape, dtype=np.int64)) * itemsize
+        expected = math.prod(shape) * itemsize  # Python ints: a huge shape cannot wrap to 0
         if end - begin != expected:
             raise _fail(
                 path,
