@@ -20,10 +20,11 @@ previous checkpoint intact and no partial file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +164,7 @@ def save_checkpoint(
 
 # ----------------------------------------------------------------- loading
 def _read(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    from ..io.safetensors import load_file, load_metadata
+    from ..io.safetensors import load
 
     path = Path(path)
     if path.is_dir():
@@ -171,8 +172,7 @@ def _read(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint at {path}")
     try:
-        tensors = load_file(path)
-        meta = dict(load_metadata(path) or {})
+        tensors, meta = load(path)
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise CheckpointError(f"could not read the checkpoint {path}: {e}") from None
     return tensors, meta
@@ -241,26 +241,44 @@ def load_checkpoint(
     tensors, meta = _read(path)
     try:
         state = json.loads(meta.get("state", "{}"))
-    except json.JSONDecodeError as e:
+    except (json.JSONDecodeError, RecursionError) as e:
         raise CheckpointError(f"the checkpoint {path} has corrupted metadata: {e}") from None
+    epoch = state.get("epoch", 0) if isinstance(state, dict) else None
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+        raise CheckpointError(
+            f"the checkpoint {path} has corrupted metadata: expected a JSON object with a "
+            f"non-negative int 'epoch' under 'state', got {str(state)[:80]}"
+        )
     if model is not None:
         _load_weights(model, _model_state(tensors, meta), path)
-    if optimizer is not None:
-        if "optimizer" not in state:
-            raise CheckpointError(f"the checkpoint {path} holds no optimizer state")
-        optimizer.load_state_dict(decode_state(state["optimizer"], tensors))
-    if scheduler is not None:
-        if "scheduler" not in state:
-            raise CheckpointError(f"the checkpoint {path} holds no scheduler state")
-        scheduler.load_state_dict(decode_state(state["scheduler"], tensors))
+    for what, target in (("optimizer", optimizer), ("scheduler", scheduler)):
+        if target is not None:
+            if what not in state:
+                raise CheckpointError(f"the checkpoint {path} holds no {what} state")
+            with _restoring(path, f"{what} state"):
+                target.load_state_dict(decode_state(state[what], tensors))
     if restore_rng and "rng" in state:
-        rng = decode_state(state["rng"], tensors)
-        _random.set_rng_state(rng["default"])
-        for name, gen in (generators or {}).items():
-            if gen is not None and name in rng:
-                gen.set_state(rng[name])
-    return {
-        "epoch": int(state.get("epoch", 0)),
-        "trainer": decode_state(state.get("trainer", {}), tensors),
-        "metadata": meta,
-    }
+        with _restoring(path, "random generators' states"):
+            rng = decode_state(state["rng"], tensors)
+            _random.set_rng_state(rng["default"])
+            for name, gen in (generators or {}).items():
+                if gen is not None and name in rng:
+                    gen.set_state(rng[name])
+    with _restoring(path, "trainer state"):
+        trainer = decode_state(state.get("trainer", {}), tensors)
+        if not isinstance(trainer, dict):
+            raise TypeError(f"expected a JSON object, got {type(trainer).__name__}")
+    return {"epoch": epoch, "trainer": trainer, "metadata": meta}
+
+
+@contextlib.contextmanager
+def _restoring(path: str | os.PathLike[str], what: str) -> Iterator[None]:
+    """Turn whatever a corrupt piece of a checkpoint makes its loader raise into a
+    ``CheckpointError`` naming the file and the piece (not a KeyError from deep inside)."""
+    try:
+        yield
+    except (CheckpointError, KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
+        raise CheckpointError(
+            f"the checkpoint {path}: cannot restore the {what} ({type(e).__name__}: {e}); the "
+            "file is corrupted, or was saved with another optimizer, scheduler or version"
+        ) from None
