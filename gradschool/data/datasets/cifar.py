@@ -36,10 +36,10 @@ def read_cifar_binary(
     (int64 ``(N,)``) of one CIFAR-10 binary batch file, checked: whole records, labels in
     range."""
     path = Path(path)
-    size = path.stat().st_size
+    size = path.stat().st_size  # checked before anything is read or allocated
     if size == 0 or size % RECORD:
         raise ValueError(
-            f"{path.name}: {size} bytes is not a whole number of {RECORD}-byte records (1 label "
+            f"{path}: {size} bytes is not a whole number of {RECORD}-byte records (1 label "
             "byte + 3072 pixel bytes); the file is truncated or corrupted — delete it and "
             "download again"
         )
@@ -48,7 +48,7 @@ def read_cifar_binary(
     if labels.max() >= n_classes:
         bad = int(np.argmax(labels >= n_classes))
         raise ValueError(
-            f"{path.name}: label {labels[bad]} in record {bad} is outside 0..{n_classes - 1}; "
+            f"{path}: label {labels[bad]} in record {bad} is outside 0..{n_classes - 1}; "
             "the file is corrupted or is not a CIFAR-10 batch (CIFAR-100 records have 2 label "
             "bytes)"
         )
@@ -115,7 +115,10 @@ class CIFAR10(ArrayDataset):
                 )
             folder = self._download()
         self.raw_folder = str(folder)
-        parts = [read_cifar_binary(folder / f, len(self.classes)) for f in files]
+        try:
+            parts = [read_cifar_binary(folder / f, len(self.classes)) for f in files]
+        except ValueError as err:
+            raise ValueError(f"{name}: {err}\nTo get good files: {self.how_to_get}") from None
         # one copy from the files' CHW planes into a contiguous HWC array
         self.data = np.empty((sum(len(p[1]) for p in parts), 32, 32, 3), np.uint8)
         np.concatenate([p[0] for p in parts], out=self.data)

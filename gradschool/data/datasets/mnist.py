@@ -17,6 +17,7 @@ NumPy array goes in, as torchvision gives a PIL image) or, with no transform, th
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -35,6 +36,7 @@ __all__ = ["MNIST", "FashionMNIST", "read_idx", "read_image_file", "read_label_f
 _IDX_TYPES = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions
 LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension
+_DEFLATE_RATIO = 1032  # deflate's best: 258 bytes per 2-bit code, so a .gz caps what it holds
 
 
 def _corrupt_gzip(name: str, err: Exception) -> ValueError:
@@ -70,8 +72,9 @@ def read_idx(
     check when the header is wrong or the data is shorter or longer than the header says.
     """
     path = Path(path)
-    name = path.name
+    name = str(path)
     with open(path, "rb") as raw:
+        file_size = os.fstat(raw.fileno()).st_size
         gz = raw.read(2) == b"\x1f\x8b"
         raw.seek(0)
         f: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw  # type: ignore[assignment]
@@ -106,7 +109,26 @@ def read_idx(
         dims = struct.unpack(f">{ndim}I", dims_raw)
         dtype = np.dtype(_IDX_TYPES[code])
         header = 4 + 4 * ndim
-        n_bytes = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+        n_bytes = math.prod(dims) * dtype.itemsize  # Python ints: no int64 wrap-around
+        # Checked before the array is allocated, so a lying header cannot claim gigabytes.
+        if not gz and file_size < header + n_bytes:
+            raise ValueError(
+                f"{name}: expected {header + n_bytes} bytes ({header}-byte header + {n_bytes} "
+                f"bytes of data for {describe(dims)}), got {file_size}; the file is truncated "
+                "— delete it and download again"
+            )
+        if not gz and file_size > header + n_bytes:
+            raise ValueError(
+                f"{name}: the file holds {file_size} bytes, more than the {header + n_bytes} "
+                f"bytes its header announces ({describe(dims)}); the file is corrupted — delete "
+                "it and download again"
+            )
+        if gz and n_bytes > _DEFLATE_RATIO * file_size:
+            raise ValueError(
+                f"{name}: the header announces {n_bytes:,} bytes of data ({describe(dims)}), "
+                f"more than a {file_size:,}-byte gzip file can hold (deflate packs at most "
+                f"{_DEFLATE_RATIO}:1); the file is corrupted — delete it and download again"
+            )
         out = np.empty(n_bytes, np.uint8)  # read straight into the array: one copy, writable
         got = _readinto(f, memoryview(out), name)
         if got < n_bytes:
@@ -223,8 +245,11 @@ class MNIST(ArrayDataset):
                     )
         self.raw_folder = str(folder)
         images_path, labels_path = (find_file(folder, f) for f in files)
-        self.data = read_image_file(images_path)  # type: ignore[arg-type]
-        self.targets = read_label_file(labels_path, len(self.classes))  # type: ignore[arg-type]
+        try:
+            self.data = read_image_file(images_path)  # type: ignore[arg-type]
+            self.targets = read_label_file(labels_path, len(self.classes))  # type: ignore[arg-type]
+        except ValueError as err:
+            raise ValueError(f"{name}: {err}\nTo get good files: {self.how_to_get}") from None
         if len(self.data) != len(self.targets):
             raise ValueError(
                 f"{name}: {images_path} holds {len(self.data)} images but {labels_path} holds "
