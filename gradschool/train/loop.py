@@ -369,6 +369,23 @@ def fit(
         if early_stopping_patience is not None and bad_epochs >= early_stopping_patience:
             history.stopped_early = True
         if out is not None:
+            # The checkpoint is the commit point, written last: a kill before it replays this
+            # epoch from the previous one, rewriting these files alike; a kill after it finds
+            # best.safetensors and the logs already up to date (test_crash_safety.py).
+            if improved:
+                save_checkpoint(
+                    out / BEST,
+                    model,
+                    epoch=epoch,
+                    trainer_state={"monitor": monitor, "best_value": history.best_value},
+                )
+            write_csv(out / "log.csv", history.records)
+            write_json(out / "metrics.json", history.to_dict())
+            # a plot costs ~0.2 s with matplotlib: redraw at most every 10 s, and at the end
+            final = epoch == epochs or history.stopped_early
+            if plot and (final or time.perf_counter() - last_plot > 10):
+                _plot(history.records, out / "curves.png", say)
+                last_plot = time.perf_counter()
             trainer = {
                 "history": history.records,
                 "monitor": monitor,
@@ -387,20 +404,6 @@ def fit(
                 generators=gens,
                 trainer_state=trainer,
             )
-            if improved:
-                save_checkpoint(
-                    out / BEST,
-                    model,
-                    epoch=epoch,
-                    trainer_state={"monitor": monitor, "best_value": history.best_value},
-                )
-            write_csv(out / "log.csv", history.records)
-            write_json(out / "metrics.json", history.to_dict())
-            # a plot costs ~0.2 s with matplotlib: redraw at most every 10 s, and at the end
-            final = epoch == epochs or history.stopped_early
-            if plot and (final or time.perf_counter() - last_plot > 10):
-                _plot(history.records, out / "curves.png", say)
-                last_plot = time.perf_counter()
         if history.stopped_early:
             say(
                 f"early stopping: {monitor} has not improved for {bad_epochs} epochs "
