@@ -13,9 +13,13 @@ A checkpoint holds
 
 Tensors are stored as tensors; everything else is JSON in the file's metadata (with
 ``{"__tensor__": name}`` where a tensor sat in a nested state). Nothing is pickled, so
-loading a checkpoint from a stranger can never run code. Files are written atomically
-(a temporary file in the same folder, then ``os.replace``): a crash mid-write leaves the
-previous checkpoint intact and no partial file.
+loading a checkpoint from a stranger can never run code, and a corrupt one is refused with a
+``CheckpointError`` naming the file and the piece that failed. Files are written atomically
+(a temporary file in the same folder, flushed and fsynced, ``os.replace``d onto the name,
+then the folder fsynced): a crash mid-write leaves the previous checkpoint intact and no
+partial file. ``fit`` writes the checkpoint last in each epoch, after ``best.safetensors``
+and the logs, so whatever moment a run is killed at, ``resume`` continues the same curve
+(``tests/train/test_crash_safety.py`` kills one 20 times to prove it).
 """
 
 from __future__ import annotations
