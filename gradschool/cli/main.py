@@ -279,6 +279,10 @@ def _read_config(run: str | os.PathLike[str]) -> dict[str, Any]:
             f"{run} is not a run folder: it has no config.json (gradschool train --out {run} makes one)"
         )
     config = read_json(path)
+    if not isinstance(config, dict):
+        raise CLIError(
+            f"{path} holds a JSON {type(config).__name__}, not an object; it is corrupted"
+        )
     for key in ("model", "dataset", "model_kwargs"):
         if key not in config:
             raise CLIError(f"{path} lacks the key {key!r}; the file is corrupted")
