@@ -88,10 +88,12 @@ class _Chunks:
         crc = zlib.crc32(ctype)
         while length:
             block = self.f.read(min(length, _BLOCK))
+            if not block:  # only if the file shrank while being read
+                raise _fail(self.path, f"truncated PNG: the file ends inside chunk {ctype!r}")
             crc = zlib.crc32(block, crc)
             length -= len(block)
             yield block
-        if struct.unpack(">I", self.f.read(4))[0] != crc:
+        if self.f.read(4) != struct.pack(">I", crc):
             raise _fail(self.path, f"CRC mismatch in chunk {ctype!r}: the file is corrupt")
 
     def whole(self, ctype: bytes, length: int) -> bytes:
