@@ -263,6 +263,9 @@ def fit(
             raise FileNotFoundError(f"fit: cannot resume, no checkpoint at {path}")
         state = load_checkpoint(path, model, optimizer, scheduler, generators=gens)
         start_epoch = state["epoch"]
+        if out is not None:  # a writer killed mid-file leaves its .NAME.<hex>.tmp behind
+            for stale in out.glob(".*.tmp"):
+                stale.unlink(missing_ok=True)
         t = state["trainer"]
         history = History(
             records=list(t.get("history", [])),
