@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.grad_mode import state as _grad_state
+from ..backend.device import get_array_module
 from ..backend.random import Generator, rng_of
 from ..tensor import Tensor
 from . import arithmetic, index
@@ -58,23 +59,50 @@ def _check_untracked(self: Tensor, name: str) -> None:
         raise RuntimeError(LEAF_INPLACE)
 
 
+def _recorded(self: Tensor, value: Any) -> bool:
+    """Whether overwriting ``self`` with ``value`` enters the graph: grad mode on, and self
+    (a non-leaf, once ``_check_untracked`` passed) or the value requires grad."""
+    return _grad_state.enabled and (
+        self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+    )
+
+
+def _everywhere(self: Tensor) -> Tensor:
+    """An all-True mask of self's shape: a fill is a ``masked_fill`` of every element."""
+    return Tensor._make(get_array_module(self.data).ones(self.data.shape, dtype=bool))
+
+
 def zero_(self: Tensor) -> Tensor:
     """Fill with zeros in place."""
-    _check_untracked(self, "zero_")
-    self.data[...] = 0
-    return self
+    return fill_(self, 0)
 
 
 def fill_(self: Tensor, value: Any) -> Tensor:
-    """Fill with ``value`` in place."""
+    """Fill with ``value`` in place. In the graph the old values get no gradient, and a
+    0-d tensor ``value`` the sum of self's."""
     _check_untracked(self, "fill_")
+    if _recorded(self, value):
+        return assign_inplace(self, index.masked_fill(self, _everywhere(self), value))
     self.data[...] = value.data if isinstance(value, Tensor) else value
     return self
 
 
 def copy_(self: Tensor, src: Any) -> Tensor:
-    """Copy ``src`` (broadcast to self's shape, cast to self's dtype) into self."""
+    """Copy ``src`` (broadcast to self's shape, cast to self's dtype) into self. In the
+    graph the gradient goes to ``src`` (summed over the broadcast), none to the old values."""
     _check_untracked(self, "copy_")
+    if _recorded(self, src):
+        src = (
+            src
+            if isinstance(src, Tensor)
+            else Tensor._make(get_array_module(self.data).asarray(src))
+        )
+        result = arithmetic.where(_everywhere(self), src.to(self.dtype), self)
+        if result.shape != self.shape:
+            raise ValueError(
+                f"copy_: src of shape {tuple(src.shape)} does not broadcast to {tuple(self.shape)}"
+            )
+        return assign_inplace(self, result)
     self.data[...] = src.data if isinstance(src, Tensor) else src
     return self
 

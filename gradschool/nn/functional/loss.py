@@ -750,6 +750,7 @@ class _CrossEntropy(Function):
 
     def backward(self, g: Any) -> tuple[Any, None, None]:
         p, idx, wy, keep, weight = self.saved
+        xp = get_array_module(p)
         n, c, r = self.dims
         eps = self.eps
         g = g.reshape(n, r) if self.reduction == "none" else g
@@ -765,7 +766,9 @@ class _CrossEntropy(Function):
         def per_row(v: Any) -> Any:  # (N, R) -> (N, 1, R) against the (N, C, R) scores
             return v if v.ndim == 0 else v.reshape(n, 1, r)
 
-        gx = p * per_row(total)
+        # C order: p keeps the layout of a non-contiguous x (a transposed view), and then
+        # reshape(-1) below would be a copy, and the one-hot subtracted from the copy lost
+        gx = xp.ascontiguousarray(p * per_row(total))
         if eps:
             gx -= per_row(a_s) * (1 if weight is None else weight.reshape(1, c, 1))
         gx.reshape(-1)[idx] -= a_y  # minus the one-hot: softmax - onehot, per row

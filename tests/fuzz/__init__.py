@@ -1,0 +1,1 @@
+"""The fuzz driver and its targets (see run.py)."""
