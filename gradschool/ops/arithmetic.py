@@ -124,7 +124,9 @@ class Div(Function):
     def backward(self, g: Any) -> tuple[Any, Any]:
         a, b = self.saved
         ga = grad_like(g / b, a) if self.needs_input_grad[0] else None
-        gb = grad_like(-g * a / (b * b), b) if self.needs_input_grad[1] else None
+        # (a / b) / b, as PyTorch: b * b first underflows for a tiny b (0 / 0 = nan where
+        # a = 0, whose gradient is 0) and overflows for a huge one
+        gb = grad_like(-g * ((a / b) / b), b) if self.needs_input_grad[1] else None
         return ga, gb
 
 

@@ -205,7 +205,13 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa:
     """Split dimension ``dim`` into ``sizes`` (the inverse of flatten)."""
     shape = input.data.shape
     d = normalize_dim(dim, len(shape), "unflatten")
-    return reshape(input, shape[:d] + tuple(sizes) + shape[d + 1 :])
+    sizes = tuple(sizes)
+    known = math.prod(s for s in sizes if s != -1)
+    if sizes.count(-1) == 1 and known and shape[d] % known == 0:
+        # -1 is inferred from dim's own size, as PyTorch does: left to reshape, a zero-size
+        # dimension elsewhere would make it ambiguous ([3, -1, 0] for 0 values)
+        sizes = tuple(shape[d] // known if s == -1 else s for s in sizes)
+    return reshape(input, shape[:d] + sizes + shape[d + 1 :])
 
 
 def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:  # noqa: A002
