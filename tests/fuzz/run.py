@@ -61,7 +61,7 @@ def targets() -> dict[str, Target]:
     for info in pkgutil.iter_modules(parity.__path__):
         if info.name.startswith("specs_"):
             specs += importlib.import_module(f"tests.parity.{info.name}").SPECS
-    specs = specs_extra.patch(specs) + specs_extra.SPECS + specs_extreme.SPECS
+    specs = specs + specs_extra.SPECS + specs_extreme.SPECS
     found: dict[str, Target] = {}
     for spec in specs:
         found[spec.name] = _spec_target(spec)

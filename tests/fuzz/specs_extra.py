@@ -406,14 +406,6 @@ SPECS = [
 ]
 
 
-def torch_linear_broadcast(x: Any, w: Any, b: Any = None) -> Any:
-    """PyTorch's ``linear`` folds a >2-D input to 2-D before adding the bias, so a bias of
-    shape (L, out) — outside its documented (out,) — fails there although it broadcasts
-    against the (..., L, out) result; ``x @ w.T + b`` is the same function."""
-    y = x @ (w.T if w.ndim == 2 else w)
-    return y if b is None else y + b
-
-
 def away_from_zero(sampler: Sampler, d: float = 0.25) -> Sampler:
     """``sampler`` with its float arrays' non-zero values pushed at least ``d`` from 0.
 
@@ -431,17 +423,3 @@ def away_from_zero(sampler: Sampler, d: float = 0.25) -> Sampler:
         return s
 
     return sample
-
-
-def patch(specs: list[OpSpec]) -> list[OpSpec]:
-    """The parity rows as the fuzzer runs them: the PyTorch side of
-    ``nn_linear_bias_broadcast`` computed as ``x @ w.T + b`` (its sampler draws such biases
-    with 3-D inputs), and the cosine similarity rows' inputs kept away from 0."""
-    out = []
-    for s in specs:
-        if s.name == "nn_linear_bias_broadcast":
-            s = dataclasses.replace(s, torch=torch_linear_broadcast)
-        elif s.name.startswith("nn_cosine_similarity"):
-            s = dataclasses.replace(s, sample=away_from_zero(s.sample))
-        out.append(s)
-    return out
