@@ -47,6 +47,34 @@ def _float(dtype_: Any) -> np.dtype:
     return get_default_dtype().np if dtype_ is None else to_numpy_dtype(dtype_)
 
 
+def _random_float(dtype_: Any, op: str) -> np.dtype:
+    """The dtype of a random float draw: floats only, as PyTorch (zeros would be a silent lie)."""
+    npd = _float(dtype_)
+    if npd.kind != "f":
+        raise TypeError(
+            f"{op}: expected a floating point dtype, got {from_numpy_dtype(npd)} "
+            "(draw floats and convert, or use randint for integers)"
+        )
+    return npd
+
+
+def _fill_number(value: Any, op: str) -> Any:
+    """``value`` if it is a number (or a 0-d tensor / array), else a TypeError naming ``op``."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if isinstance(value, (bool, int, float, np.number, np.bool_)) or (
+        getattr(value, "ndim", None) == 0
+        and getattr(value, "dtype", np.dtype(object)).kind in "biuf"
+    ):
+        return value
+    raise TypeError(f"{op}: fill_value must be a number, got {type(value).__name__} {value!r}")
+
+
+def _check_tensor(input: Any, op: str) -> None:  # noqa: A002
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: argument 'input' must be a Tensor, not {type(input).__name__}")
+
+
 def _infer_dtype(data: Any) -> np.dtype | None:
     """PyTorch's inference for Python data: floats -> default float, ints -> int64."""
     if isinstance(data, np.ndarray | np.generic):
@@ -76,10 +104,17 @@ def tensor(
         array = np.array([np.asarray(x) for x in data])
     else:
         xp = get_array_module(data)
-        array = xp.array(data, copy=True)
-        if array.dtype == object or array.dtype.kind in "USV":
+        try:
+            array = xp.array(data, copy=True)
+        except ValueError:  # NumPy's "inhomogeneous shape": rows of different lengths
+            raise ValueError(
+                "tensor: expected a rectangular nested sequence (every row the same length), "
+                f"got {str(data)[:80]}"
+            ) from None
+        if array.dtype == object or array.dtype.kind in "USVc":
             raise TypeError(
                 f"tensor: could not infer a numeric dtype from {type(data).__name__} data"
+                + (" (complex numbers are not supported)" if array.dtype.kind == "c" else "")
             )
         inferred = _infer_dtype(data) if xp is np else None
         if dtype is None and inferred is not None:
@@ -142,6 +177,7 @@ def full(
     requires_grad: bool = False,
 ) -> Tensor:
     """A tensor filled with ``fill_value``; the dtype follows the value's kind, as in PyTorch."""
+    fill_value = _fill_number(fill_value, "full")
     if dtype is None:
         kind = type(fill_value)
         dtype_np = np.bool_ if kind is bool else np.int64 if kind is int else get_default_dtype().np
@@ -168,6 +204,15 @@ def arange(
         start, end = 0, start
     if step == 0:
         raise ValueError("arange: step must be nonzero")
+    if not all(np.isfinite(v) for v in (start, end, step)):
+        raise ValueError(
+            f"arange: start, end and step must be finite, got start={start}, end={end}, step={step}"
+        )
+    if (end - start) * step < 0:  # PyTorch's message: it never returns an empty range here
+        raise ValueError(
+            "arange: upper bound and larger bound inconsistent with step sign "
+            f"(start={start}, end={end}, step={step})"
+        )
     if dtype is None:
         all_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype_np = np.dtype(np.int64) if all_int else get_default_dtype().np
@@ -193,6 +238,8 @@ def linspace(
     requires_grad: bool = False,
 ) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
+        raise TypeError(f"linspace: steps must be an int, got {type(steps).__name__} {steps!r}")
     if steps < 0:
         raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
     xp = array_module(device or "cpu")
@@ -208,6 +255,7 @@ def eye(
     requires_grad: bool = False,
 ) -> Tensor:
     """The n x m identity matrix."""
+    n, m = _size((n, n if m is None else m), "eye")
     xp = array_module(device or "cpu")
     return _finish(xp.eye(n, m, dtype=_float(dtype)), None, None, requires_grad)
 
@@ -220,7 +268,7 @@ def rand(
     requires_grad: bool = False,
 ) -> Tensor:
     """Uniform samples on [0, 1)."""
-    npd = _float(dtype)
+    npd = _random_float(dtype, "rand")
     array = rng_of(generator).random(
         _size(size, "rand"), dtype=npd if npd in (np.float32, np.float64) else np.float64
     )
@@ -235,7 +283,7 @@ def randn(
     requires_grad: bool = False,
 ) -> Tensor:
     """Standard normal samples."""
-    npd = _float(dtype)
+    npd = _random_float(dtype, "randn")
     array = rng_of(generator).standard_normal(
         _size(size, "randn"), dtype=npd if npd in (np.float32, np.float64) else np.float64
     )
@@ -266,6 +314,10 @@ def randperm(
     n: int, *, generator: Generator | None = None, dtype: dtype | None = None, device: Any = None
 ) -> Tensor:
     """A random permutation of ``0 .. n-1``."""
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"randperm: n must be an int, got {type(n).__name__} {n!r}")
+    if n < 0:
+        raise ValueError(f"randperm: n must be non-negative, got {n}")
     return _finish(rng_of(generator).permutation(n).astype(np.int64), dtype, device, False)
 
 
@@ -279,6 +331,8 @@ def normal(
     device: Any = None,
 ) -> Tensor:
     """Normal samples with the given mean and standard deviation."""
+    if not std >= 0:  # also refuses NaN
+        raise ValueError(f"normal: expects std >= 0.0, but found std {std}")
     array = rng_of(generator).normal(mean, std, _size(tuple(size), "normal"))
     return _finish(array, _float(dtype), device, False)
 
@@ -292,6 +346,7 @@ def _like(fn: Any, name: str) -> Any:
         requires_grad: bool = False,
         **kw: Any,
     ) -> Tensor:  # noqa: A002
+        _check_tensor(input, name)
         return fn(
             *input.shape,
             **kw,
@@ -321,6 +376,7 @@ def full_like(
     requires_grad: bool = False,
 ) -> Tensor:  # noqa: A002
     """``full`` with the shape, dtype and device of ``input``."""
+    _check_tensor(input, "full_like")
     return full(
         input.shape,
         fill_value,
@@ -339,6 +395,7 @@ def randint_like(
     device: Any = None,
 ) -> Tensor:  # noqa: A002
     """``randint`` with the shape of ``input``."""
+    _check_tensor(input, "randint_like")
     return randint(
         low,
         high,

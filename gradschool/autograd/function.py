@@ -91,11 +91,14 @@ def op_name(cls: type) -> str:
     return cls.op_name or cls.__name__.lower()
 
 
-def _shape_error(cls: type, err: ValueError, arrays: list[Any]) -> ValueError:
+def _shape_error(cls: type, err: ValueError, arrays: list[Any]) -> ValueError | TypeError:
     """Name the op and the input shapes in errors that NumPy raises from deep inside."""
     name = op_name(cls)
     msg = str(err)
     if msg.startswith(name + ":"):
         return err
+    text = next((a for a in arrays if isinstance(a, str)), None)
+    if text is not None:  # NumPy's "could not convert string to float" is no shape problem
+        return TypeError(f"{name}: expected Tensors or numbers, got the string {text!r}")
     shapes = ", ".join(str(tuple(a.shape)) for a in arrays if hasattr(a, "shape"))
     return ValueError(f"{name}: invalid input shapes {shapes}: {msg}")

@@ -29,6 +29,11 @@ class device:  # noqa: N801 - PyTorch's name
         kind, _, idx = spec.partition(":")
         if kind not in ("cpu", "cuda"):
             raise ValueError(f"device: expected 'cpu' or 'cuda', got {spec!r}")
+        if idx and not idx.isdigit():  # a name like 'cuda:x' or a negative index
+            raise ValueError(
+                f"device: invalid device string {spec!r}; expected 'cpu', 'cuda' or 'cuda:N' "
+                "with a non-negative index N"
+            )
         self.type = kind
         self.index = int(idx) if idx else index
 

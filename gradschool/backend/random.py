@@ -23,6 +23,8 @@ class Generator:
         """Reset the generator to a known state; returns itself."""
         if not isinstance(seed, int | np.integer):
             raise TypeError(f"manual_seed: expected an int seed, got {type(seed).__name__}")
+        if seed < 0:  # NumPy's generators take no negative seeds
+            raise ValueError(f"manual_seed: expected a non-negative seed, got {seed}")
         self._seed = int(seed)
         self.rng = np.random.default_rng(self._seed)
         return self
@@ -40,7 +42,18 @@ class Generator:
         return self.rng.bit_generator.state
 
     def set_state(self, state: dict[str, Any]) -> None:
-        self.rng.bit_generator.state = state
+        if not isinstance(state, dict):
+            raise TypeError(
+                "set_rng_state: expected a state dict from get_rng_state(), "
+                f"got {type(state).__name__}"
+            )
+        try:
+            self.rng.bit_generator.state = state
+        except (TypeError, ValueError, KeyError) as err:  # NumPy's checks, with its wording
+            raise ValueError(
+                f"set_rng_state: not a state of this generator ({type(err).__name__}: {err}); "
+                "pass what get_rng_state() returned"
+            ) from None
 
 
 default_generator = Generator()

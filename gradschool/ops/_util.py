@@ -80,7 +80,11 @@ def grad_like(grad: Any, like: Any) -> Any:
 def normalize_dim(dim: int, ndim: int, op: str) -> int:
     """A dim in ``[-ndim, ndim)`` made non-negative (0-d tensors accept 0 and -1)."""
     n = max(ndim, 1)
-    if not -n <= dim < n:
+    try:
+        inside = -n <= dim < n
+    except TypeError:  # None, a string ...: say so rather than fail comparing it
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__} {dim!r}") from None
+    if not inside:
         raise IndexError(
             f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
         )

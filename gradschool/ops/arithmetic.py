@@ -342,10 +342,15 @@ class Clamp(Function):
         self.saved = (x,)
         self.lo, self.hi = min, max
         y = x
-        if min is not None:
-            y = xp.maximum(y, min, dtype=x.dtype) if x.dtype.kind == "f" else xp.maximum(y, min)
-        if max is not None:
-            y = xp.minimum(y, max, dtype=x.dtype) if x.dtype.kind == "f" else xp.minimum(y, max)
+        try:
+            if min is not None:
+                y = xp.maximum(y, min, dtype=x.dtype) if x.dtype.kind == "f" else xp.maximum(y, min)
+            if max is not None:
+                y = xp.minimum(y, max, dtype=x.dtype) if x.dtype.kind == "f" else xp.minimum(y, max)
+        except TypeError:  # NumPy's UFuncTypeError for a string bound, say
+            raise TypeError(
+                f"clamp: min and max must be numbers or tensors, got min={min!r}, max={max!r}"
+            ) from None
         return y
 
     def backward(self, g: Any) -> tuple[Any]:
@@ -544,11 +549,22 @@ round = _elementwise_no_grad("round", "Round half to even, as PyTorch (no gradie
 
 def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     """True when both tensors have the same shape and values."""
+    for name, value in (("input", input), ("other", other)):
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"equal: argument '{name}' must be a Tensor, not {type(value).__name__}"
+            )
     return input.shape == other.shape and bool((input.data == other.data).all())
 
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:  # noqa: A002
-    return bool(np.allclose(np.asarray(input), np.asarray(other), rtol=rtol, atol=atol))
+    a, b = np.asarray(input), np.asarray(other)
+    try:
+        return bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    except ValueError:  # NumPy's broadcasting error
+        raise ValueError(
+            f"allclose: shapes {a.shape} and {b.shape} cannot be broadcast together"
+        ) from None
 
 
 def _rsub(self: Tensor, other: Any) -> Tensor:

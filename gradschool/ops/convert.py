@@ -81,6 +81,8 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A002
 
 
 def type_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    if not isinstance(other, Tensor):
+        raise TypeError(f"type_as: argument 'other' must be a Tensor, not {type(other).__name__}")
     return _cast(input, other.data.dtype)
 
 

@@ -70,7 +70,10 @@ class Reshape(Function):
 class Permute(Function):
     def forward(self, x: Any, dims: tuple[int, ...]) -> Any:
         self.dims = dims
-        return x.transpose(dims)
+        try:
+            return x.transpose(dims)
+        except ValueError:  # NumPy's "repeated axis in transpose"
+            raise ValueError(f"permute: duplicate dims are not allowed, got {dims}") from None
 
     def backward(self, g: Any) -> tuple[Any]:
         inverse = [0] * len(self.dims)
@@ -175,6 +178,8 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
     shape = _shape_arg(shape)
     if shape == input.data.shape:
         return input
+    if min(shape, default=0) < -1:  # NumPy would read any negative size as -1
+        raise ValueError(f"reshape: invalid shape dimension {min(shape)} in {list(shape)}")
     return Reshape.apply(input, shape)
 
 
@@ -313,7 +318,13 @@ def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:  # noqa: A002
 
 
 def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
-    shape = get_array_module(tensors[0].data).broadcast_shapes(*(t.shape for t in tensors))
+    shapes = [tuple(t.shape) for t in _tensor_list(tensors, "broadcast_tensors")]
+    try:
+        shape = get_array_module(tensors[0].data).broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(
+            f"broadcast_tensors: shapes {', '.join(map(str, shapes))} cannot be broadcast together"
+        ) from None
     return tuple(expand(t, shape) for t in tensors)
 
 
@@ -322,11 +333,22 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
     return Repeat.apply(input, _shape_arg(sizes))
 
 
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension; all other sizes must match."""
+def _tensor_list(tensors: Any, op: str) -> list[Tensor]:
+    """``tensors`` as a non-empty list of Tensors, else a TypeError / ValueError naming ``op``."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{op}: expected a sequence of Tensors, got a Tensor (e.g. {op}([a, b]))")
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("cat: expected a non-empty list of Tensors")
+        raise ValueError(f"{op}: expected a non-empty list of Tensors")
+    for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{op}: expected Tensors, got {type(x).__name__} at position {i}")
+    return tensors
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension; all other sizes must match."""
+    tensors = _tensor_list(tensors, "cat")
     legacy = [x.data.ndim == 1 and x.data.shape[0] == 0 for x in tensors]
     ref = next((x.data.shape for x, skip in zip(tensors, legacy, strict=True) if not skip), (0,))
     d = normalize_dim(dim, len(ref), "cat")
@@ -347,9 +369,7 @@ concat = concatenate = cat
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dimension ``dim``."""
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("stack: expected a non-empty list of Tensors")
+    tensors = _tensor_list(tensors, "stack")
     ref = tensors[0].data.shape
     for i, x in enumerate(tensors):
         if x.data.shape != ref:
