@@ -75,6 +75,11 @@ def r2_score(y_true: Any, y_pred: Any) -> float:
     """
     y_true = np.asarray(y_true, dtype=np.float64)
     y_pred = np.asarray(y_pred, dtype=np.float64)
+    if len(y_true) != len(y_pred):  # NumPy would broadcast one prediction over every target
+        raise ValueError(
+            "r2_score: Found input variables with inconsistent numbers of samples: "
+            f"[{len(y_true)}, {len(y_pred)}]"
+        )
     if y_true.ndim == 1:
         y_true, y_pred = y_true[:, None], y_pred.reshape(len(y_pred), -1)
     ss_res = ((y_true - y_pred) ** 2).sum(axis=0)

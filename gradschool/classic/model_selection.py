@@ -913,7 +913,9 @@ class BaseSearchCV:
 
     def _fitted(self, what: str) -> Any:
         if not hasattr(self, "best_estimator_"):
-            raise AttributeError(
+            from .preprocessing import NotFittedError  # a ValueError too, as scikit-learn's
+
+            raise NotFittedError(
                 f"{type(self).__name__}.{what} needs the search fitted with refit=True; call "
                 "fit(X, y) first"
             )

@@ -390,13 +390,6 @@ def _new_config(args: argparse.Namespace) -> dict[str, Any]:
     if model not in known_models():
         raise CLIError(f"unknown model {model!r}; known models: {', '.join(known_models())}")
     optimizer = args.optimizer or "adam"
-    for name, value in (
-        ("--epochs", args.epochs),
-        ("--batch-size", args.batch_size),
-        ("--snapshots", args.snapshots),
-    ):
-        if value is not None and value < 1:
-            raise CLIError(f"{name} must be a positive integer, got {value}")
     epochs = args.epochs or spec.default_epochs
     scheduler = args.scheduler or "cosine"
     if args.snapshots is not None:
@@ -506,6 +499,33 @@ def _resume_conflicts(args: argparse.Namespace, config: dict[str, Any]) -> list[
     return changed
 
 
+def _check_train_args(args: argparse.Namespace) -> None:
+    """Refuse bad numbers and devices before anything is read or written, for new and resumed
+    runs alike (a bad --patience would otherwise stop the run after its first epoch)."""
+    from ..backend.device import cuda_is_available, device
+
+    for name, value, least in (
+        ("--epochs", args.epochs, 1),
+        ("--batch-size", args.batch_size, 1),
+        ("--snapshots", args.snapshots, 1),
+        ("--patience", args.patience, 1),
+        ("--seed", args.seed, 0),
+    ):
+        if value is not None and value < least:
+            kind = "positive" if least else "non-negative"
+            raise CLIError(f"{name} must be a {kind} integer, got {value}")
+    if args.device is not None:
+        try:
+            wanted = device(args.device)
+        except (TypeError, ValueError) as e:
+            raise CLIError(f"--device {args.device}: {e}") from None
+        if wanted.type == "cuda" and not cuda_is_available():
+            raise CLIError(
+                f"--device {args.device}: no usable GPU here (it needs an NVIDIA GPU and CuPy: "
+                "pip install gradschool[cuda]); train with --device cpu"
+            )
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     import gradschool as gs
 
@@ -516,6 +536,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ..train.ensemble import snapshot_files, snapshot_name
     from ..train.log import read_json, write_json
 
+    _check_train_args(args)
     if args.resume:
         run = Path(args.resume)
         config = _read_config(run)

@@ -70,6 +70,8 @@ def default_collate(batch: Sequence[Any]) -> Any:
     [tensor([[0., 0., 0.],
             [1., 1., 1.]]), tensor([0, 1])]
     """
+    if len(batch) == 0:
+        raise ValueError("default_collate: got an empty batch; a batch needs at least one sample")
     elem = batch[0]
     if isinstance(elem, Tensor):
         shape = elem.shape
@@ -96,12 +98,22 @@ def default_collate(batch: Sequence[Any]) -> Any:
         return _array_to_tensor(np.stack(batch), "default_collate")
     if isinstance(elem, np.generic) and not isinstance(elem, np.str_ | np.bytes_):
         return _array_to_tensor(np.array(batch), "default_collate")
-    if isinstance(elem, bool):
-        return Tensor._make(np.array(batch, dtype=np.bool_))
-    if isinstance(elem, float):
-        return Tensor._make(np.array(batch, dtype=np.float64))
-    if isinstance(elem, int):
-        return Tensor._make(np.array(batch, dtype=np.int64))
+    if isinstance(elem, bool | float | int):
+        kind = (
+            np.bool_
+            if isinstance(elem, bool)
+            else np.float64
+            if isinstance(elem, float)
+            else np.int64
+        )
+        try:
+            return Tensor._make(np.array(batch, dtype=kind))
+        except (TypeError, ValueError):  # a string or a list among the numbers
+            raise TypeError(
+                f"default_collate: entry 0 is a {type(elem).__name__}, but the batch holds "
+                f"{', '.join(sorted({type(b).__name__ for b in batch}))}; every sample's field "
+                "must be of the same kind"
+            ) from None
     if isinstance(elem, str | bytes):
         return batch
     if isinstance(elem, Mapping):

@@ -209,6 +209,11 @@ def random_split(
     """
     n = len(dataset)
     lengths = list(lengths)
+    for x in lengths:
+        if isinstance(x, bool) or not isinstance(x, int | float | np.number):
+            raise TypeError(
+                f"random_split: lengths must be ints or fractions, got {x!r} in {lengths!r}"
+            )
     total = sum(lengths)
     if math.isclose(total, 1) and total <= 1:
         sizes = []

@@ -242,6 +242,12 @@ def load_backbone(
     (default) every other key of ``model`` must be present with the same shape, else ``ValueError`` naming
     them (the weights come from another architecture); ``strict=False`` loads what fits.
     """
+    if not isinstance(state_dict, Mapping):  # a path: "key in 'runs/x.safetensors'" is no lookup
+        raise TypeError(
+            f"load_backbone: expected a state_dict (names -> tensors), got "
+            f"{type(state_dict).__name__} {str(state_dict)[:60]!r}; read a file first with "
+            "gradschool.io.safetensors.load_file"
+        )
     head = head_name(model)
     own = model.state_dict()
 

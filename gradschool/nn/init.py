@@ -87,6 +87,11 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+def _check(tensor: Any, op: str) -> None:
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{op}: expected a Tensor to fill, got {type(tensor).__name__}")
+
+
 def _fill(tensor: Tensor, values: Any) -> Tensor:
     with no_grad():
         xp = get_array_module(tensor.data)
@@ -118,6 +123,11 @@ def uniform_(
     tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None
 ) -> Tensor:
     """Fill with U(a, b)."""
+    _check(tensor, "uniform_")
+    if not a <= b:
+        raise ValueError(
+            f"uniform_: expects to return a [from, to) range, but found from={a} > to={b}"
+        )
     return _fill_random(tensor, generator, "random", b - a, a)
 
 
@@ -125,6 +135,9 @@ def normal_(
     tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None
 ) -> Tensor:
     """Fill with N(mean, std^2)."""
+    _check(tensor, "normal_")
+    if not std >= 0:
+        raise ValueError(f"normal_: expects std >= 0.0, but found std {std}")
     return _fill_random(tensor, generator, "standard_normal", std, mean)
 
 
@@ -137,6 +150,15 @@ def trunc_normal_(
     generator: Generator | None = None,
 ) -> Tensor:
     """Fill with N(mean, std^2) truncated to [a, b] (redrawing values outside)."""
+    _check(tensor, "trunc_normal_")
+    if not (std > 0 and a < b):
+        raise ValueError(f"trunc_normal_: expects std > 0 and a < b, got std={std}, a={a}, b={b}")
+    phi = [0.5 * math.erfc(-(v - mean) / (std * math.sqrt(2))) for v in (a, b)]
+    if phi[1] - phi[0] < 1e-4:  # redrawing would (all but) never land inside: it would hang
+        raise ValueError(
+            f"trunc_normal_: [a, b] = [{a}, {b}] holds {phi[1] - phi[0]:.2g} of N({mean}, {std}^2); "
+            "choose a window that holds at least 1e-4 of the distribution (near the mean)"
+        )
     rng = rng_of(generator)
     values = rng.normal(mean, std, tensor.shape)
     bad = (values < a) | (values > b)
@@ -147,6 +169,7 @@ def trunc_normal_(
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    _check(tensor, "constant_")
     return _fill(tensor, np.full(tensor.shape, val))
 
 

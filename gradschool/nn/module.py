@@ -11,7 +11,7 @@ behave differently at test time, ``to()`` for devices and dtypes, and a printabl
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -300,6 +300,11 @@ class Module:
         model's ``state_dict()`` loads directly). ``strict`` raises on missing or unexpected
         keys; a shape mismatch always raises.
         """
+        if not isinstance(state_dict, Mapping):  # a list would be read as its items' "keys"
+            raise TypeError(
+                f"Expected state_dict to be dict-like, got {type(state_dict).__name__} "
+                f"(load_state_dict of {type(self).__name__})"
+            )
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

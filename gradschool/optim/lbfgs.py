@@ -196,6 +196,8 @@ class LBFGS(Optimizer):
     [1.0, 1.0]
     """
 
+    state_shaped_like_params = False  # its state holds flat vectors of all parameters
+
     def __init__(
         self,
         params: Iterable[Any],

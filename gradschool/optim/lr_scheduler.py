@@ -255,6 +255,11 @@ class LRScheduler:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore what ``state_dict()`` returned (from gradschool or from PyTorch)."""
+        if not isinstance(state_dict, dict):
+            raise TypeError(
+                f"{type(self).__name__}.load_state_dict: expected the dict that state_dict() "
+                f"returned, got {type(state_dict).__name__}"
+            )
         self.__dict__.update(
             {k: deepcopy(v) for k, v in state_dict.items() if k not in self._not_saved}
         )

@@ -35,6 +35,9 @@ class Optimizer:
     """Base class: subclasses call ``super().__init__(params, defaults)`` and implement
     ``step(closure=None)``."""
 
+    #: each state tensor has its parameter's shape (L-BFGS keeps flat vectors instead)
+    state_shaped_like_params = True
+
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
@@ -67,6 +70,11 @@ class Optimizer:
         pretrained backbone when fine-tuning)."""
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError(
+                "param_group must hold its parameters under 'params', e.g. "
+                f"{{'params': model.parameters(), 'lr': 0.01}}; got keys {sorted(param_group)}"
+            )
         params = param_group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
         for p in params:
@@ -137,6 +145,13 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore hyperparameters and state saved by ``state_dict`` (values may be gradschool
         tensors, NumPy arrays or PyTorch tensors)."""
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
+            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise TypeError(
+                f"{name}.load_state_dict: expected the dict of 'state' and 'param_groups' that "
+                f"state_dict() returned, got {got}"
+            )
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
@@ -151,9 +166,28 @@ class Optimizer:
             for p, i in zip(ours["params"], saved["params"], strict=True):
                 by_index[int(i)] = p
         self.state = defaultdict(dict)
+        state = {}
         for i, values in state_dict["state"].items():
-            p = by_index[int(i)]
-            self.state[p] = {k: _to_state_value(v, p) for k, v in values.items()}
+            p = by_index.get(int(i))
+            if p is None:
+                raise ValueError(
+                    f"{name}.load_state_dict: state for parameter {i}, but the saved "
+                    f"param_groups number only {sorted(by_index)}"
+                )
+            state[p] = {k: _to_state_value(v, p) for k, v in values.items()}
+            for k, v in state[p].items():
+                if (
+                    self.state_shaped_like_params
+                    and isinstance(v, Tensor)
+                    and v.ndim > 0
+                    and v.shape != p.shape
+                ):  # the state of another model's optimizer: step() would fail deep in NumPy
+                    raise ValueError(
+                        f"{name}.load_state_dict: state {k!r} of parameter {i} has shape "
+                        f"{tuple(v.shape)}, but the parameter has shape {tuple(p.shape)} (was "
+                        "the state saved from another model?)"
+                    )
+        self.state = defaultdict(dict, state)
         for ours, saved in zip(self.param_groups, saved_groups, strict=True):
             for k, v in saved.items():
                 if k != "params":

@@ -220,6 +220,11 @@ def fit(
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive int, got {epochs!r}")
+    if not hasattr(optimizer, "param_groups"):  # else an AttributeError at the first lr read
+        raise TypeError(
+            "fit: expected an optimizer such as gradschool.optim.SGD(model.parameters(), lr=0.1), "
+            f"got {type(optimizer).__name__}"
+        )
     if early_stopping_patience is not None and early_stopping_patience < 1:
         raise ValueError(
             f"fit: early_stopping_patience must be a positive int or None, got {early_stopping_patience!r}"
