@@ -103,6 +103,14 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     return tuple(sorted(dims)) if dims else None
 
 
+def as_number(value: Any, op: str, name: str) -> float:
+    """``value`` as a float if it is a real number (not a bool), else a TypeError naming the
+    op and the argument (Python's "could not convert string to float" names neither)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{op}(): {name} must be a number, got {value!r}")
+    return float(value)
+
+
 LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
 
 

@@ -56,6 +56,12 @@ class LossGuard:
             "gradients (gradschool.nn.utils.clip_grad_norm_). CS231n L6: babysitting the "
             "learning process."
         )
+        if not math.isfinite(loss) and self.first_loss is None:
+            # no update has happened yet, so no learning rate can be the cause
+            advice = (
+                "This is the run's first loss, before any update: look for NaN or inf in the "
+                "inputs and targets (x.isnan().any(), x.isinf().any()) or a log of 0 in the loss."
+            )
         if not math.isfinite(loss):
             raise TrainingDiverged(
                 f"training diverged at epoch {epoch}, step {step}: the loss is {loss}. {advice}",

@@ -32,7 +32,7 @@ import numpy as np
 from ... import ops as _ops
 from ...autograd.function import Function
 from ...backend.device import get_array_module
-from ...ops._util import normalize_dim
+from ...ops._util import as_number, normalize_dim
 from ...ops.inplace import assign_inplace
 from ...tensor import Tensor
 
@@ -287,7 +287,13 @@ def leaky_relu(
     """``max(0, x) + negative_slope * min(0, x)``: a ReLU that keeps a small gradient for
     ``x < 0``, so no unit dies (shape: any)."""
     _check(input, "leaky_relu")
-    return _finish(input, LeakyRelu.apply(input, negative_slope=float(negative_slope)), inplace)
+    return _finish(
+        input,
+        LeakyRelu.apply(
+            input, negative_slope=as_number(negative_slope, "leaky_relu", "negative_slope")
+        ),
+        inplace,
+    )
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
@@ -386,7 +392,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
     """Exponential linear unit (Clevert et al. 2015): ``x`` for ``x > 0``, else
     ``alpha * (exp(x) - 1)``; smooth, with mean activations closer to 0 (shape: any)."""
     _check(input, "elu")
-    return _finish(input, Elu.apply(input, alpha=float(alpha)), inplace)
+    return _finish(input, Elu.apply(input, alpha=as_number(alpha, "elu", "alpha")), inplace)
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
@@ -531,7 +537,11 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     """``log(1 + exp(beta * x)) / beta``: a smooth ReLU whose derivative is the sigmoid;
     reverts to ``x`` where ``beta * x > threshold`` (shape: any)."""
     _check(input, "softplus")
-    return Softplus.apply(input, beta=float(beta), threshold=float(threshold))
+    return Softplus.apply(
+        input,
+        beta=as_number(beta, "softplus", "beta"),
+        threshold=as_number(threshold, "softplus", "threshold"),
+    )
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002

@@ -17,7 +17,7 @@ from ... import ops as _ops
 from ...autograd.function import Function
 from ...backend.device import get_array_module
 from ...backend.dtype import result_type
-from ...ops._util import normalize_dim, sum_to
+from ...ops._util import as_number, normalize_dim, sum_to
 from ...tensor import Tensor
 
 __all__ = ["normalize", "cosine_similarity", "pairwise_distance"]
@@ -26,12 +26,6 @@ __all__ = ["normalize", "cosine_similarity", "pairwise_distance"]
 def _tensor(x: Any, op: str, name: str) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}(): argument '{name}' must be a Tensor, not {type(x).__name__}")
-
-
-def _number(p: Any, op: str, name: str = "p") -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{op}(): {name} must be a number, got {p!r}")
-    return float(p)
 
 
 def normalize(
@@ -51,7 +45,7 @@ def normalize(
             f"normalize(): expected a floating point tensor, got {input.data.dtype}; convert "
             "it first (x.float())"
         )
-    p = _number(p, "normalize")
+    p = as_number(p, "normalize", "p")
     if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
         normalize_dim(int(dim), input.data.ndim, "normalize")
     # the gradient through the clamp is PyTorch's: where the norm is below eps, the
@@ -134,7 +128,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     if not shape:
         raise ValueError("cosine_similarity: expected inputs with at least 1 dimension, got 0-d")
     axis = normalize_dim(int(dim), len(shape), "cosine_similarity")
-    return CosineSimilarity.apply(x1, x2, axis=axis, eps=_number(eps, "cosine_similarity", "eps"))
+    return CosineSimilarity.apply(x1, x2, axis=axis, eps=as_number(eps, "cosine_similarity", "eps"))
 
 
 def pairwise_distance(
@@ -148,7 +142,7 @@ def pairwise_distance(
     """
     _tensor(x1, "pairwise_distance", "x1")
     _tensor(x2, "pairwise_distance", "x2")
-    p = _number(p, "pairwise_distance")
+    p = as_number(p, "pairwise_distance", "p")
     try:
         np.broadcast_shapes(x1.data.shape, x2.data.shape)
     except ValueError:

@@ -35,7 +35,7 @@ import numpy as np
 from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
 from ...backend.device import device_of, get_array_module
-from ...ops._util import promote_all, sum_to
+from ...ops._util import as_number, promote_all, sum_to
 from ...tensor import Tensor
 
 __all__ = [
@@ -429,7 +429,7 @@ def binary_cross_entropy(
     _check_broadcasts_to(op, "weight", weight, tuple(input.shape))
     _check_same_device(op, input, target, weight)
     x = input.data
-    if x.size and (x.min() < 0 or x.max() > 1):
+    if x.size and not (x.min() >= 0 and x.max() <= 1):  # NaN fails too (min/max propagate it)
         raise ValueError(
             f"{op}: all elements of input should be probabilities between 0 and 1, got values "
             f"in [{float(x.min()):.4g}, {float(x.max()):.4g}]; for raw scores (logits) use "
@@ -1005,5 +1005,5 @@ def multi_margin_loss(
     weight = _constant_weight(op, "weight", weight, (c,))
     _check_same_device(op, input, weight)
     return _MultiMargin.apply(
-        input, target, weight, reduction=reduction, p=int(p), margin=float(margin)
+        input, target, weight, reduction=reduction, p=int(p), margin=as_number(margin, op, "margin")
     )
