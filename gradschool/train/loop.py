@@ -335,6 +335,11 @@ def fit(
                 bar.update(1, postfix=f"loss {value:.4f}  {rate:,.0f} img/s")
         finally:
             bar.close()
+        if steps == 0:  # else a loss of 0.0 is recorded and an untrained model checkpointed
+            raise ValueError(
+                f"fit: the training loader gave no batches in epoch {epoch} (an empty dataset, "
+                "or drop_last=True with a batch_size larger than the dataset?)"
+            )
         seconds = time.perf_counter() - started
         record: dict[str, Any] = {"epoch": epoch, "lr": lr}
         record.update({f"train_{k}": v for k, v in acc.compute().items()})

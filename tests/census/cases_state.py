@@ -7,6 +7,7 @@ from __future__ import annotations
 import gradschool as gs
 import gradschool.nn as nn
 import gradschool.optim as optim
+from gradschool import data as D
 from gradschool import train
 from gradschool.optim import lr_scheduler as S
 from gradschool.optim import swa_utils
@@ -241,6 +242,12 @@ TRAINING = table(
         "fit batches not pairs",
         lambda: fit(loader=[gs.randn(4, 3)]),
         ("(inputs, targets)", "Tensor"),
+    ),
+    ("fit an empty loader", lambda: fit(loader=[]), ("fit", "no batches")),
+    (
+        "fit drop_last batches > data",
+        lambda: fit(loader=D.DataLoader(D.TensorDataset(gs.randn(10, 3)), 64, drop_last=True)),
+        ("fit", "no batches", "drop_last"),
     ),
     ("fit resume without a folder", lambda: fit(resume=True), ("resume=True", "out_dir")),
     ("fit a string optimizer", lambda: fit(opt="sgd"), ("fit", "optimizer", "str")),
