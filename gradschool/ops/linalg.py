@@ -150,11 +150,17 @@ class Outer(Function):
         return ga, gb
 
 
-def _arrays(a: Any, b: Any) -> tuple[Any, Any]:
+def _arrays(a: Any, b: Any, op: str) -> tuple[Any, Any]:
     """The data of two operands, lists and arrays accepted beside Tensors."""
-    a = a if isinstance(a, Tensor) else Tensor(a)
-    b = b if isinstance(b, Tensor) else Tensor(b)
-    return a, b
+    out = []
+    for x in (a, b):
+        if not isinstance(x, Tensor):
+            t = Tensor(x)
+            if t.data.dtype.kind not in "biuf":  # a string would fail later as "float != <U1"
+                raise TypeError(f"{op}: expected Tensors or numbers, got {type(x).__name__} {x!r}")
+            x = t
+        out.append(x)
+    return out[0], out[1]
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
@@ -166,13 +172,13 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     (5, 2, 4)
     """
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
-        input, other = _arrays(input, other)
+        input, other = _arrays(input, other, "matmul")
     return Matmul.apply(input, other)
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     """The product of two matrices (2-D only; use ``matmul`` to broadcast)."""
-    input, mat2 = _arrays(input, mat2)
+    input, mat2 = _arrays(input, mat2, "mm")
     if input.data.ndim != 2 or mat2.data.ndim != 2:
         raise ValueError(
             f"mm: expected two 2-D matrices, got {input.data.ndim}-D and {mat2.data.ndim}-D "
@@ -183,7 +189,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     """Batched matrix product ``(b, n, m) @ (b, m, p) -> (b, n, p)`` (no broadcasting)."""
-    input, mat2 = _arrays(input, mat2)
+    input, mat2 = _arrays(input, mat2, "bmm")
     sa, sb = input.data.shape, mat2.data.shape
     if len(sa) != 3 or len(sb) != 3:
         raise ValueError(
@@ -200,7 +206,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
     """Matrix-vector product ``(n, m) @ (m,) -> (n,)``."""
-    input, vec = _arrays(input, vec)
+    input, vec = _arrays(input, vec, "mv")
     if input.data.ndim != 2 or vec.data.ndim != 1:
         raise ValueError(
             f"mv: expected a 2-D matrix and a 1-D vector, got shapes {tuple(input.shape)} and "
@@ -211,7 +217,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
 
 def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
     """The inner product of two 1-D tensors of the same length (a 0-d tensor)."""
-    input, tensor = _arrays(input, tensor)
+    input, tensor = _arrays(input, tensor, "dot")
     a, b = input.data, tensor.data
     if a.ndim != 1 or b.ndim != 1:
         raise ValueError(
@@ -233,7 +239,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
     """``out[i, j] = input[i] * vec2[j]`` for 1-D tensors."""
-    input, vec2 = _arrays(input, vec2)
+    input, vec2 = _arrays(input, vec2, "outer")
     if input.data.ndim != 1 or vec2.data.ndim != 1:
         raise ValueError(
             f"outer: expected two 1-D tensors, got shapes {tuple(input.shape)} and "
