@@ -20,7 +20,8 @@ inputs with the same number of threads (NumPy's OpenBLAS and PyTorch's OpenMP/MK
 - **Ops**: forward + backward of one op. conv2d at the LeNet-5 and ResNet-20 shapes is given
   in GFLOP/s (``_common.conv_flops``: forward, input gradient and weight gradient) and as a
   percentage of NumPy's float32 SGEMM rate, measured here too (the first row, beside
-  ``torch.mm``'s); max_pool2d, batch_norm (training mode) and cross_entropy in ms; the Python
+  ``torch.mm``'s); max_pool2d, batch_norm (training mode) and cross_entropy in ms; ``nn.LSTM``
+  and ``nn.GRU`` (one layer, 128 -> 256, sequence 64, batch 64) in ms; the Python
   overhead of an ``add`` on 4x4 tensors in µs (forward only, and forward + backward).
 - **Memory**: one ResNet-20 training step (batch 64), each library in a fresh process
   (``_peak_memory.py``): the growth of the resident set's high-water mark during the step
@@ -203,6 +204,38 @@ def torch_sgemm_gflops(n: int = 1024) -> float:
     return best_gflops(lambda: torch.mm(a, b), 2 * n**3)
 
 
+def rnn_steps(kind: str, seq: int = 64, batch: int = 64) -> list[Callable[[], None]]:
+    """``[gradschool step, PyTorch step]``: forward + backward (a gradient of ones on the
+    output) of ``nn.LSTM`` / ``nn.GRU`` 128 -> 256, ours loading PyTorch's weights."""
+    theirs = getattr(torch.nn, kind)(128, 256)
+    ours = getattr(gs.nn, kind)(128, 256)
+    ours.load_state_dict(theirs.state_dict())
+    x = np.random.default_rng(0).standard_normal((seq, batch, 128)).astype(np.float32)
+    ones = np.ones((seq, batch, 256), np.float32)
+    fns = []
+    for module, lib in ((ours, gs), (theirs, torch)):
+        inp, g = lib.tensor(x, requires_grad=True), lib.tensor(ones)
+
+        def step(module: Any = module, inp: Any = inp, g: Any = g) -> None:
+            inp.grad = None
+            module.zero_grad()
+            module(inp)[0].backward(g)
+
+        fns.append(step)
+    return fns
+
+
+def rnn_rows(s: Settings) -> list[Row]:
+    rows = []
+    for kind in ("LSTM", "GRU"):
+        t_ours, t_theirs = s.medians(rnn_steps(kind))
+        rows.append(
+            Row(f"{kind} 128 -> 256, seq 64, batch 64", f"ms {DOWN}", t_ours * 1e3, t_theirs * 1e3)
+        )
+        _log(f"  {kind}: {t_ours * 1e3:.2f} vs {t_theirs * 1e3:.2f} ms")
+    return rows
+
+
 def op_rows(s: Settings) -> list[Row]:
     """The SGEMM reference, the ``nn_ops`` rows and the ``add`` overhead rows."""
     sgemm, torch_sgemm = sgemm_gflops(), torch_sgemm_gflops()
@@ -222,6 +255,7 @@ def op_rows(s: Settings) -> list[Row]:
             )
             rows.append(Row(name, f"GFLOP/s {UP}", rate, theirs, note))
         _log(f"  {name}: {t_ours * 1e3:.2f} vs {t_theirs * 1e3:.2f} ms")
+    rows += rnn_rows(s)
     # [forward, recorded forward, forward + backward] of each library; the first and last
     fwd, _, both = zip(*(op_overhead.calls(lib, op_overhead.OPS["add"]) for lib in (gs, torch)), strict=True)  # fmt: skip
     n = s.overhead_number

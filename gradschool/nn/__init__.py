@@ -17,6 +17,8 @@ from .modules.loss import *
 from .modules.normalization import *
 from .modules.padding import *
 from .modules.pooling import *
+from .modules.rnn import *
+from .modules.rnn_cell import *
 from .modules.sparse import *
 from .modules.upsampling import *
 from .parameter import Parameter

@@ -15,5 +15,7 @@ from .normalization import *
 from .padding import *
 from .pooling import *
 from .pooling_naive import *
+from .rnn import *
+from .rnn_naive import *
 from .sparse import *
 from .upsampling import *

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..backend.device import get_array_module
-from ..tensor import Tensor
+from ...backend.device import get_array_module
+from ...tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
 
