@@ -23,9 +23,10 @@ class Generator:
         """Reset the generator to a known state; returns itself."""
         if not isinstance(seed, int | np.integer):
             raise TypeError(f"manual_seed: expected an int seed, got {type(seed).__name__}")
-        if seed < 0:  # NumPy's generators take no negative seeds
-            raise ValueError(f"manual_seed: expected a non-negative seed, got {seed}")
-        self._seed = int(seed)
+        seed = int(seed)
+        if not -(2**63) <= seed < 2**64:  # PyTorch's range: what fits in 64 bits
+            raise ValueError(f"manual_seed: expected a seed in [-2**63, 2**64), got {seed}")
+        self._seed = seed % 2**64  # a negative seed wraps to 64 bits, as PyTorch's does
         self.rng = np.random.default_rng(self._seed)
         return self
 

@@ -67,7 +67,11 @@ CREATION = table(
     ("randint_like without high", lambda: gs.randint_like(x23(), 0), ("randint", "low < high")),
     ("manual_seed string", lambda: gs.manual_seed("a"), ("manual_seed", "int", "str")),
     ("manual_seed float", lambda: gs.manual_seed(1.5), ("manual_seed", "float")),
-    ("manual_seed negative", lambda: gs.manual_seed(-1), ("manual_seed", "non-negative", "-1")),
+    (
+        "manual_seed beyond 64 bits",
+        lambda: gs.manual_seed(2**64),
+        ("manual_seed", "2**64", str(2**64)),
+    ),
     ("set_rng_state tensor", lambda: gs.set_rng_state(t([1, 2])), ("set_rng_state", "Tensor")),
     ("set_rng_state foreign dict", lambda: gs.set_rng_state({"a": 1}), ("set_rng_state",)),
     ("set_num_threads zero", lambda: gs.set_num_threads(0), ("set_num_threads", "got 0")),
