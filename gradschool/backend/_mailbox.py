@@ -180,11 +180,12 @@ def current_cpu() -> int:
 
 
 @numba.njit(nogil=True, cache=True)
-def _leave_cpu(cpu: int, allowed: Any, scratch: Any) -> None:
-    """Move this thread off ``cpu`` (allowed elsewhere, then everywhere in ``allowed`` again)."""
+def _leave_cpu(cpu: int, allowed: Any, scratch: Any) -> int:
+    """Move this thread off ``cpu`` (allowed elsewhere, then everywhere in ``allowed`` again);
+    returns the CPU it ran on while ``cpu`` was barred (``cpu`` itself when it stayed)."""
     word, bit = cpu // 64, np.uint64(1) << np.uint64(cpu % 64)
     if cpu < 0 or word >= allowed.size or (allowed[word] & bit) == 0:
-        return
+        return cpu
     others = np.uint64(0)
     for i in range(allowed.size):
         scratch[i] = allowed[i]
@@ -192,9 +193,11 @@ def _leave_cpu(cpu: int, allowed: Any, scratch: Any) -> None:
     for i in range(allowed.size):
         others |= scratch[i]
     if others == 0:
-        return
+        return cpu
     _setaffinity(scratch)
+    landed = _getcpu()
     _setaffinity(allowed)
+    return landed
 
 
 @numba.njit(nogil=True, cache=True)

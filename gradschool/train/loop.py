@@ -247,6 +247,8 @@ def fit(
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
+        for stale in out.glob(".*.tmp"):  # what a writer killed mid-file left behind
+            stale.unlink(missing_ok=True)
     generator = getattr(train_loader, "generator", None)
     gens = {"train_loader": generator} if generator is not None else {}
     device = _model_device(model)
@@ -268,9 +270,6 @@ def fit(
             raise FileNotFoundError(f"fit: cannot resume, no checkpoint at {path}")
         state = load_checkpoint(path, model, optimizer, scheduler, generators=gens)
         start_epoch = state["epoch"]
-        if out is not None:  # a writer killed mid-file leaves its .NAME.<hex>.tmp behind
-            for stale in out.glob(".*.tmp"):
-                stale.unlink(missing_ok=True)
         t = state["trainer"]
         history = History(
             records=list(t.get("history", [])),
