@@ -848,6 +848,8 @@ def predict_image(
             f"{run} was trained on {config['dataset']}, whose inputs are not images; predict "
             "classifies image files with a model trained on an image dataset"
         )
+    if Path(image).is_dir():
+        raise CLIError(f"{image} is a folder; predict classifies one PNG file at a time")
     if not Path(image).is_file():
         raise CLIError(f"no image file at {image}")
     model = _model_for(config, "cpu")

@@ -172,7 +172,7 @@ CASES += [  # the digits run needs scikit-learn: without it these rows are skipp
         ("predict a missing image", cli("predict", "{run}", "missing.png"), "missing.png"),
         ("predict a text file", cli("predict", "{run}", "text.png"), ("text.png", "PNG")),
         ("predict an empty file", cli("predict", "{run}", "empty.png"), ("empty.png",)),
-        ("predict a folder", cli("predict", "{run}", "notarun"), ("notarun",)),
+        ("predict a folder", cli("predict", "{run}", "notarun"), ("notarun", "is a folder")),
         ("resume with another lr", cli("train", "--resume", "{run}", "--lr", "0.5"), "--lr"),
         ("resume longer on cosine", cli("train", "--resume", "{run}", "--epochs", "9"), "cosine"),
         ("resume into another out", cli("train", "--resume", "{run}", "--out", "x"), "--out x"),

@@ -98,6 +98,7 @@ LOADING = table(
     ("make_spiral 0 points", lambda: D.make_spiral(0), ("make_spiral", "got 0")),
     ("make_spiral 0 classes", lambda: D.make_spiral(10, 0), ("make_spiral", "10, 0")),
     ("Spiral -1 points", lambda: DS.Spiral(-1), ("make_spiral", "-1")),
+    ("FashionMNIST root 3", lambda: DS.FashionMNIST(3), ("FashionMNIST", "root", "got 3")),
 )
 
 DATASETS = table(

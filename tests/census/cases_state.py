@@ -230,9 +230,22 @@ SCHEDULERS = table(
     ),
 )
 
+
+def clip_norm_type(norm_type):
+    """``clip_grad_norm_`` of a parameter that has a gradient, with ``norm_type``."""
+
+    def call():
+        p = nn.Parameter(gs.ones(2))
+        p.grad = gs.ones(2)
+        return nn.utils.clip_grad_norm_([p], 1.0, norm_type=norm_type)
+
+    return call
+
+
 TRAINING = table(
     "training loop and metrics",
     ("fit 0 epochs", lambda: fit(epochs=0), ("fit", "epochs", "got 0")),
+    ("clip_grad_norm_ norm_type word", clip_norm_type("two"), ("clip_grad_norm_", "'two'")),
     ("fit 1.5 epochs", lambda: fit(epochs=1.5), ("fit", "1.5")),
     ("fit patience 0", lambda: fit(early_stopping_patience=0), ("early_stopping_patience", "0")),
     ("fit unknown monitor", lambda: fit(monitor="foo"), ("monitor='foo'", "train_loss")),

@@ -222,6 +222,10 @@ class MNIST(ArrayDataset):
         target_transform: Callable[[Any], Any] | None = None,
         download: bool = False,
     ) -> None:
+        if root is not None and not isinstance(root, str | os.PathLike):
+            raise TypeError(
+                f"{type(self).__name__}: expected root to be a folder path, got {root!r}"
+            )
         self.root = None if root is None else os.path.expanduser(os.fspath(root))
         self.train = train
         self.transform = transform

@@ -34,7 +34,12 @@ def clip_grad_norm_(
     if not grads:
         return Tensor._make(np.asarray(0.0, dtype=np.float32))
     xp = get_array_module(grads[0])
-    norm_type = float(norm_type)
+    try:  # PyTorch takes a number or the string "inf"
+        norm_type = float(norm_type)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"clip_grad_norm_: expected norm_type to be a number or 'inf', got {norm_type!r}"
+        ) from None
     if norm_type == float("inf"):
         total = max(float(xp.abs(g).max()) if g.size else 0.0 for g in grads)
     else:
