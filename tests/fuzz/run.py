@@ -4,7 +4,8 @@
     python tests/fuzz/run.py --replay 'conv2d:123456789'
 
 A case is a target (an ``OpSpec`` row of ``tests/parity/specs_*.py`` or of the fuzzer's own
-``specs_*.py`` here, a layer of ``modules_*.py``, a law of ``laws.py``) and a 63-bit
+``specs_*.py`` here, a layer of ``modules_*.py``, a law of ``laws.py`` or the ties of
+``specs_sort.py``) and a 63-bit
 case seed; everything the case draws — arguments, dtype, memory layouts, train or eval,
 cotangents — comes from that seed alone, so ``--replay NAME:SEED`` repeats it exactly,
 whatever ran before it. The run's seed picks the targets and the case seeds; without
@@ -41,8 +42,10 @@ from tests.fuzz import (
     modules_conv,
     modules_loss,
     modules_norm,
+    modules_rnn,
     specs_extra,
     specs_extreme,
+    specs_sort,
 )
 from tests.fuzz.check import Case, run_spec
 from tests.fuzz.draw import Rejected
@@ -61,11 +64,11 @@ def targets() -> dict[str, Target]:
     for info in pkgutil.iter_modules(parity.__path__):
         if info.name.startswith("specs_"):
             specs += importlib.import_module(f"tests.parity.{info.name}").SPECS
-    specs = specs + specs_extra.SPECS + specs_extreme.SPECS
+    specs = specs + specs_extra.SPECS + specs_extreme.SPECS + specs_sort.SPECS
     found: dict[str, Target] = {}
     for spec in specs:
         found[spec.name] = _spec_target(spec)
-    tables = (modules_act, modules_conv, modules_norm, modules_loss, laws)
+    tables = (modules_act, modules_conv, modules_norm, modules_loss, modules_rnn, specs_sort, laws)
     for module in tables:
         found.update(module.TARGETS)
     assert len(found) == len(specs) + sum(len(m.TARGETS) for m in tables), "a name repeats"

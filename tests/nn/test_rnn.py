@@ -259,6 +259,29 @@ def test_init_and_parameter_names():
     assert list(nn.GRUCell(2, 3, bias=False).state_dict()) == ["weight_ih", "weight_hh"]
 
 
+@pytest.mark.parametrize("naive", [False, True])
+def test_empty_batch_as_torch(naive, monkeypatch):
+    """A batch of 0 sequences (T, 0, I) gives empty results and zero gradients, as in
+    PyTorch (found by tests/fuzz: batch_sizes [0, 0] used to be refused)."""
+    monkeypatch.setattr(RNNBase, "naive", naive)
+    for kind in KINDS:
+        ours, theirs, size = twins(kind, "float64", seed=4, num_layers=2, bidirectional=True)
+        x = np.zeros((3, 0, size["input_size"]))
+        xg, xt = gs.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        rg, rt = flat(ours(xg)), flat(theirs(xt))
+        for a, b in zip(rg, rt, strict=True):
+            close(a, b, "float64", f"{kind} empty batch")
+        sum(r.sum() for r in rg).backward()
+        sum(r.sum() for r in rt).backward()
+        close(xg.grad, xt.grad, "float64", f"{kind} input grad")
+        for (n, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters(), strict=True):
+            close(p.grad, q.grad, "float64", f"{kind} grad of {n}")
+    for cls, extra in CELLS.values():
+        cell = getattr(nn, cls)(3, 4, **extra)
+        out = cell(gs.zeros(0, 3))
+        assert all(o.shape == (0, 4) for o in (out if isinstance(out, tuple) else (out,)))
+
+
 def test_final_states_alone_get_gradients():
     """Many-to-one: only h_n and c_n are used, so the output sequence gets no gradient; a
     retained graph walked twice accumulates twice."""

@@ -364,7 +364,8 @@ def _check(
             f"({gates} * hidden_size, {states[0][2]}))"
         )
     sizes = [b for _, b in _steps(batch_sizes, False)]
-    if not sizes or min(sizes) <= 0 or sizes != sorted(sizes, reverse=True):
+    empty_batch = bool(sizes) and not any(sizes)  # (T, 0, I): PyTorch returns empty results
+    if not sizes or sizes != sorted(sizes, reverse=True) or (min(sizes) <= 0 and not empty_batch):
         raise ValueError(f"{op}: batch_sizes must be positive and non-increasing, got {sizes}")
     if sum(sizes) != x.shape[0]:
         raise ValueError(f"{op}: batch_sizes sum to {sum(sizes)}; the input has {x.shape[0]} rows")
