@@ -207,7 +207,8 @@ def test_embedding_from_pretrained_shares_and_freezes():
     ],
 )
 def test_inplace_variants(fn, torch_fn):
-    a = _x(3, 4)
+    # its own seeded input: with the module's RNG the values hang on which tests a worker ran
+    a = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32) * 2
     # on a non-leaf: the same tensor comes back, holding the result, and gradients flow
     x, xt = gs.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
     h, ht = x * 2.0, xt * 2.0
@@ -216,7 +217,10 @@ def test_inplace_variants(fn, torch_fn):
     np.testing.assert_allclose(h.detach().numpy(), ht.detach().numpy(), rtol=1e-6)
     h.sum().backward()
     ht.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-6)
+    # an in-place op's backward reads its result (the input is gone): elu's and selu's slope
+    # out + alpha cancels where out is near -alpha, so both sides carry an absolute error of
+    # a few float32 ulps of alpha, whichever exp kernel PyTorch picks for the CPU
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-6, atol=1e-6)
     # on a leaf that requires grad: PyTorch's error
     with pytest.raises(RuntimeError, match="leaf Variable"):
         fn(gs.tensor(a, requires_grad=True))
