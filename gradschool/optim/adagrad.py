@@ -18,7 +18,7 @@ import numpy as np
 
 from ..backend.device import get_array_module
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_non_negative
 
 __all__ = ["Adagrad"]
 
@@ -59,18 +59,13 @@ class Adagrad(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(
-                f"Invalid initial_accumulator_value value: {initial_accumulator_value}"
-            )
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        check_non_negative(type(self).__name__, "learning rate", lr)
+        check_non_negative(type(self).__name__, "lr_decay value", lr_decay)
+        check_non_negative(type(self).__name__, "weight_decay value", weight_decay)
+        check_non_negative(
+            type(self).__name__, "initial_accumulator_value value", initial_accumulator_value
+        )
+        check_non_negative(type(self).__name__, "epsilon value", eps)
         defaults = {
             "lr": lr,
             "lr_decay": lr_decay,

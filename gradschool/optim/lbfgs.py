@@ -24,7 +24,7 @@ import numpy as np
 
 from ..backend.device import get_array_module
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_non_negative
 
 __all__ = ["LBFGS"]
 
@@ -209,8 +209,7 @@ class LBFGS(Optimizer):
         history_size: int = 100,
         line_search_fn: str | None = None,
     ) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_non_negative(type(self).__name__, "learning rate", lr)
         if history_size < 1:
             raise ValueError(f"Invalid history_size value: {history_size}")
         if line_search_fn not in (None, "strong_wolfe"):

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..backend.device import get_array_module
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_non_negative
 
 __all__ = ["RMSprop"]
 
@@ -61,16 +61,11 @@ class RMSprop(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        check_non_negative(type(self).__name__, "learning rate", lr)
+        check_non_negative(type(self).__name__, "epsilon value", eps)
+        check_non_negative(type(self).__name__, "momentum value", momentum)
+        check_non_negative(type(self).__name__, "weight_decay value", weight_decay)
+        check_non_negative(type(self).__name__, "alpha value", alpha)
         defaults = {
             "lr": lr,
             "momentum": momentum,

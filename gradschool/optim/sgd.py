@@ -22,7 +22,7 @@ import numpy as np
 from ..backend import jit
 from ..tensor import Tensor
 from ._kernels import sgd_momentum_step
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_non_negative
 
 __all__ = ["SGD"]
 
@@ -74,12 +74,9 @@ class SGD(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_non_negative(type(self).__name__, "learning rate", lr)
+        check_non_negative(type(self).__name__, "momentum value", momentum)
+        check_non_negative(type(self).__name__, "weight_decay value", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         defaults = {

@@ -125,7 +125,23 @@ STATE_DICTS = table(
 
 OPTIMIZERS = table(
     "optimizers",
-    ("SGD lr < 0", lambda: optim.SGD(params(), lr=-0.1), ("learning rate", "-0.1")),
+    ("SGD lr < 0", lambda: optim.SGD(params(), lr=-0.1), ("SGD", "learning rate", "-0.1")),
+    ("SGD lr a string", lambda: optim.SGD(params(), lr="a"), ("SGD", "learning rate", "'a'")),
+    (
+        "Adam lr NaN",
+        lambda: optim.Adam(params(), lr=float("nan")),
+        ("Adam", "learning rate", "nan"),
+    ),
+    (
+        "RMSprop alpha None",
+        lambda: optim.RMSprop(params(), alpha=None),
+        ("RMSprop", "alpha", "None"),
+    ),
+    (
+        "Adagrad eps a list",
+        lambda: optim.Adagrad(params(), eps=[1e-8]),
+        ("Adagrad", "epsilon", "[1e-08]"),
+    ),
     ("SGD momentum < 0", lambda: optim.SGD(params(), lr=0.1, momentum=-1), ("momentum", "-1")),
     ("SGD weight_decay < 0", lambda: optim.SGD(params(), lr=0.1, weight_decay=-1), "weight_decay"),
     ("SGD nesterov alone", lambda: optim.SGD(params(), lr=0.1, nesterov=True), "Nesterov"),
