@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split("\n\n")[1],
     )
-    sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,predict,tune}")
+    sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,predict,tune,lm,sample}")
 
     p = sub.add_parser("train", help="train a model (LeNet-5 on Fashion-MNIST by default)")
     p.add_argument(
@@ -203,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ..tune import add_tune_parser  # gradschool tune: its options are train's, copied
 
     add_tune_parser(sub)
+    from .lm import add_lm_parsers  # gradschool lm / sample: the character language model
+
+    add_lm_parsers(sub)
     return parser
 
 
@@ -229,10 +232,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         hint = ""
-        if args.command == "train":
+        if args.command in ("train", "lm"):
             run = getattr(args, "run_dir", None) or "<run folder>"
             hint = (
-                f" The last finished epoch is saved; gradschool train --resume {run} "
+                f" The last finished epoch is saved; gradschool {args.command} --resume {run} "
                 "continues from it."
             )
         print(f"\ninterrupted.{hint}", file=sys.stderr)
