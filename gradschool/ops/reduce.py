@@ -31,7 +31,7 @@ from ..autograd.function import Function
 from ..backend.device import get_array_module
 from ..backend.dtype import to_numpy_dtype
 from ..tensor import Tensor
-from ._util import normalize_dim, normalize_dims
+from ._util import as_number, normalize_dim, normalize_dims
 from .arithmetic import maximum, minimum
 
 __all__ = [
@@ -72,8 +72,11 @@ def _float_only(dtype: np.dtype, op: str, takes_dtype: bool = False) -> None:
         )
 
 
-def _axes(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
-    """``dim`` as sorted non-negative axes; None means every axis (and always for 0-d)."""
+def _axes(dim: Any, ndim: int, op: str, keepdim: Any = False) -> tuple[int, ...] | None:
+    """``dim`` as sorted non-negative axes; None means every axis (and always for 0-d).
+    ``keepdim`` is checked here too, for every reduction that takes one."""
+    if not isinstance(keepdim, bool | np.bool_):
+        raise TypeError(f"{op}(): keepdim must be a bool, got {keepdim!r}")
     if dim is not None and not isinstance(dim, (int, np.integer)):
         if not isinstance(dim, (tuple, list)) or not builtins.all(
             isinstance(d, (int, np.integer)) for d in dim
@@ -351,7 +354,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     dt = _dtype(dtype)
     if dt is None and x.dtype.kind in "biu":
         dt = _INT64
-    return Sum.apply(input, axes=_axes(dim, x.ndim, "sum"), keepdim=keepdim, dtype=dt)
+    return Sum.apply(input, axes=_axes(dim, x.ndim, "sum", keepdim), keepdim=keepdim, dtype=dt)
 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
@@ -360,7 +363,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     x = _check(input, "mean")
     dt = _dtype(dtype)
     _float_only(x.dtype if dt is None else dt, "mean", takes_dtype=True)
-    return Mean.apply(input, axes=_axes(dim, x.ndim, "mean"), keepdim=keepdim, dtype=dt)
+    return Mean.apply(input, axes=_axes(dim, x.ndim, "mean", keepdim), keepdim=keepdim, dtype=dt)
 
 
 def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
@@ -369,7 +372,7 @@ def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     dt = _dtype(dtype)
     if dt is None and x.dtype.kind in "biu":
         dt = _INT64
-    return Prod.apply(input, axes=_axes(dim, x.ndim, "prod"), keepdim=keepdim, dtype=dt)
+    return Prod.apply(input, axes=_axes(dim, x.ndim, "prod", keepdim), keepdim=keepdim, dtype=dt)
 
 
 def _extreme(input: Any, dim: Any, keepdim: bool, op: str) -> Any:  # noqa: A002
@@ -416,7 +419,7 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: 
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:  # noqa: A002
     """Maximum over ``dim`` (an int or tuple; empty for all); ties share the gradient evenly."""
     x = _check(input, "amax")
-    axes = _axes(dim, x.ndim, "amax")
+    axes = _axes(dim, x.ndim, "amax", keepdim)
     _nonempty(x, axes, "amax")
     return Amax.apply(input, axes=axes, keepdim=keepdim)
 
@@ -424,7 +427,7 @@ def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:  # noqa
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:  # noqa: A002
     """Minimum over ``dim`` (an int or tuple; empty for all); ties share the gradient evenly."""
     x = _check(input, "amin")
-    axes = _axes(dim, x.ndim, "amin")
+    axes = _axes(dim, x.ndim, "amin", keepdim)
     _nonempty(x, axes, "amin")
     return Amin.apply(input, axes=axes, keepdim=keepdim)
 
@@ -474,8 +477,8 @@ def _moments(
             raise TypeError(f"{op}(): pass either 'unbiased' or 'correction', not both")
         correction = 1 if unbiased else 0
     _float_only(x.dtype, op)
-    axes = _axes(dim, x.ndim, op)
-    c = 1 if correction is None else correction
+    axes = _axes(dim, x.ndim, op, keepdim)
+    c = 1 if correction is None else as_number(correction, op, "correction")
     return (Std if std else Var).apply(input, axes=axes, correction=c, keepdim=keepdim)
 
 
@@ -520,7 +523,7 @@ def norm(
     x = _check(input, "norm")
     dt = _dtype(dtype)
     _float_only(x.dtype if dt is None else dt, "norm", takes_dtype=True)
-    axes = _axes(dim, x.ndim, "norm")
+    axes = _axes(dim, x.ndim, "norm", keepdim)
     if isinstance(p, str):
         if p != "fro":
             raise ValueError(f"norm(): p={p!r} is not supported; use 'fro' or a number")
@@ -556,7 +559,7 @@ def _logical(input: Any, dim: Any, keepdim: bool, op: str) -> Tensor:  # noqa: A
     out_dtype = x.dtype if x.dtype == np.uint8 else np.dtype(np.bool_)
     if isinstance(dim, (tuple, list)) and not dim:  # PyTorch: an empty dim list reduces nothing
         return Tensor._make(x.astype(np.bool_).astype(out_dtype))
-    axes = _axes(dim, x.ndim, op)
+    axes = _axes(dim, x.ndim, op, keepdim)
     out = (xp.all if op == "all" else xp.any)(x, axis=axes, keepdims=keepdim)
     return Tensor._make(xp.asarray(out, dtype=out_dtype))
 
