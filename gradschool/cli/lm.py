@@ -191,7 +191,7 @@ def cmd_lm(args: argparse.Namespace) -> int:
         test_loss=test["loss"],
         test_bpc=bits_per_char(test["loss"]),
         test_accuracy=test.get("accuracy"),
-        train_seconds=round(seconds, 1),
+        train_seconds=round(sum(r.get("seconds", 0) for r in history.records), 1),
         best_epoch=history.best_epoch,
     )
     write_json(run / "metrics.json", metrics)
