@@ -7,7 +7,14 @@ This package sits low in the layers (NumPy, ``gradschool.tensor`` and the backen
 """
 
 from .png import read_png, write_png
-from .safetensors import atomic_write, load, load_file, load_metadata, save_file
+from .safetensors import (
+    atomic_write,
+    load,
+    load_file,
+    load_metadata,
+    remove_temporaries,
+    save_file,
+)
 
 __all__ = [
     "atomic_write",
@@ -15,6 +22,7 @@ __all__ = [
     "load_file",
     "load_metadata",
     "read_png",
+    "remove_temporaries",
     "save_file",
     "write_png",
 ]

@@ -43,7 +43,9 @@ import numpy as np
 from ..backend.device import to_device
 from ..tensor import Tensor
 
-__all__ = ["atomic_write", "load", "load_file", "load_metadata", "save_file"]
+__all__ = ["atomic_write", "load", "load_file", "load_metadata", "remove_temporaries", "save_file"]
+
+TEMPORARY_SUFFIX = ".tmp"  # atomic_write's temporary files: .NAME.<12 hex digits>.tmp
 
 PathLike = str | os.PathLike[str]
 
@@ -93,7 +95,7 @@ def atomic_write(path: PathLike) -> Iterator[IO[bytes]]:
     # os.open with O_EXCL and mode 0o666 respects the umask (mkstemp would force 0o600); the
     # random name comes from os.urandom, so writing never moves gradschool's seeded RNG.
     while True:
-        tmp = os.path.join(directory, f".{name}.{os.urandom(6).hex()}.tmp")
+        tmp = os.path.join(directory, f".{name}.{os.urandom(6).hex()}{TEMPORARY_SUFFIX}")
         try:
             fd = os.open(
                 tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
@@ -120,6 +122,15 @@ def atomic_write(path: PathLike) -> Iterator[IO[bytes]]:
 
 
 # ----------------------------------------------------------------------------- saving
+def remove_temporaries(directory: PathLike) -> None:
+    """Delete the temporary files that writers killed mid-file left in ``directory``
+    (``.NAME.<hex>.tmp``, from ``atomic_write``); only for a directory no one writes to now."""
+    for entry in os.scandir(directory):
+        if entry.name.startswith(".") and entry.name.endswith(TEMPORARY_SUFFIX):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+
+
 def _to_numpy(name: str, value: Any) -> np.ndarray:
     if isinstance(value, Tensor):
         value = to_device(value.data, "cpu")

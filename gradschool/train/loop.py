@@ -32,6 +32,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..backend.device import device_of, to_device
+from ..io import remove_temporaries
 from ..nn.functional import cross_entropy
 from ..tensor import Tensor
 from .checkpoint import load_checkpoint, load_model_weights, save_checkpoint
@@ -247,8 +248,7 @@ def fit(
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        for stale in out.glob(".*.tmp"):  # what a writer killed mid-file left behind
-            stale.unlink(missing_ok=True)
+        remove_temporaries(out)  # what a writer killed mid-file left behind
     generator = getattr(train_loader, "generator", None)
     gens = {"train_loader": generator} if generator is not None else {}
     device = _model_device(model)
