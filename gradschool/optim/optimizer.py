@@ -18,6 +18,7 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad
 from ..backend.device import get_array_module
+from ..ops._util import as_number
 from ..tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
@@ -27,9 +28,7 @@ def check_non_negative(owner: str, label: str, value: Any) -> None:
     """PyTorch's hyperparameter check and wording ("Invalid learning rate: -1"), with the
     optimiser named, and a value that is not a real number refused as such (comparing a string
     with 0 would say only that '<' is not supported)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{owner}: expected {label} to be a number, got {value!r}")
-    if not value >= 0.0:  # NaN fails too
+    if not as_number(value, owner, label) >= 0.0:  # NaN fails too
         raise ValueError(f"{owner}: Invalid {label}: {value}")
 
 
